@@ -1,0 +1,1 @@
+"""Relance: chases unpaid invoices, courteous first and firm later."""
