@@ -1,0 +1,1 @@
+"""DynamoDB through pynamodb: records, their binding to the stack's tables, and repositories."""

@@ -1,0 +1,51 @@
+"""Sends rendered MIME messages through SES v2, raw, so that attachments and headers are ours."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import getaddresses
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+# SES errors that no retry will fix: the message or an address is wrong, or the sender is not allowed.
+_PERMANENT = {
+    "MessageRejected",
+    "MailFromDomainNotVerifiedException",
+    "BadRequestException",
+    "NotFoundException",
+}
+
+
+class SendRejected(RuntimeError):
+    """SES refused the message for good; nothing was sent."""
+
+
+class SesMailer:
+    def __init__(self, client: Any, configuration_set: str | None) -> None:
+        self._client = client
+        self._configuration_set = configuration_set
+
+    def send(self, message: EmailMessage) -> str:
+        """Returns SES's message id. Recipients come from the message's own To and Cc headers."""
+        recipients = [
+            address for _, address in getaddresses(message.get_all("To", []) + message.get_all("Cc", []))
+        ]
+        _, sender = getaddresses([message["From"]])[0]
+        kwargs: dict[str, Any] = {
+            "FromEmailAddress": sender,
+            "Destination": {"ToAddresses": recipients},
+            "Content": {"Raw": {"Data": message.as_bytes()}},
+        }
+        if self._configuration_set:
+            kwargs["ConfigurationSetName"] = self._configuration_set
+        try:
+            response = self._client.send_email(**kwargs)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in _PERMANENT:
+                raise SendRejected(
+                    f"SES refused the message ({code}): {exc.response['Error'].get('Message')}"
+                ) from exc
+            raise
+        return str(response["MessageId"])

@@ -1,0 +1,104 @@
+"""The composition root: builds adapters from the environment, once per process, on first use.
+
+Nothing here runs at import time, so a handler module imports fast and tests can bind another stack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any
+
+import boto3
+
+from relance.adapters.bus import EventBusPublisher
+from relance.adapters.dynamo.binding import bind_tables
+from relance.adapters.dynamo.repositories import CustomerStore, EventStore, InvoiceStore
+from relance.adapters.mailer import SesMailer
+from relance.adapters.queue import WorkQueue
+from relance.adapters.store import S3Store
+from relance.config import Settings
+from relance.domain.calendar import BusinessCalendar, SendingWindow
+from relance.domain.models import Customer, CustomerKind
+from relance.domain.policy import Policy
+from relance.policies import get_policy
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    clock: Clock = system_clock
+    _clients: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        bind_tables(self.settings)
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = boto3.client(service, region_name=self.settings.region)
+        return self._clients[service]
+
+    @cached_property
+    def calendar(self) -> BusinessCalendar:
+        window = SendingWindow(self.settings.window_opens, self.settings.window_closes)
+        return BusinessCalendar(self.settings.country, self.settings.timezone, window=window)
+
+    @cached_property
+    def customers(self) -> CustomerStore:
+        return CustomerStore()
+
+    @cached_property
+    def invoices(self) -> InvoiceStore:
+        return InvoiceStore()
+
+    @cached_property
+    def events(self) -> EventStore:
+        return EventStore()
+
+    @cached_property
+    def mailer(self) -> SesMailer:
+        return SesMailer(self.client("sesv2"), self.settings.configuration_set)
+
+    @cached_property
+    def store(self) -> S3Store:
+        return S3Store(self.client("s3"), self.settings.bucket)
+
+    @cached_property
+    def queue(self) -> WorkQueue:
+        return WorkQueue(self.client("sqs"), self.settings.work_queue_url)
+
+    @cached_property
+    def bus(self) -> EventBusPublisher:
+        return EventBusPublisher(self.client("events"), self.settings.event_bus)
+
+    def policy_for(self, customer: Customer) -> Policy:
+        """The customer's own policy when set, else the stack's default for its kind."""
+        if customer.policy:
+            return get_policy(customer.policy)
+        if customer.kind is CustomerKind.CONSUMER:
+            return get_policy(self.settings.consumer_policy)
+        return get_policy(self.settings.default_policy)
+
+
+_runtime: Runtime | None = None
+
+
+def runtime() -> Runtime:
+    global _runtime
+    if _runtime is None:
+        _runtime = Runtime(Settings.from_env())
+    return _runtime
+
+
+def use_runtime(new: Runtime | None) -> None:
+    """Installs a runtime (the demo's embedded stack, a test's) or drops it so the next call rebuilds."""
+    global _runtime
+    _runtime = new

@@ -1,0 +1,71 @@
+"""Entries of the escalation log: what happened to whom, when, with which evidence and amounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class EventKind(StrEnum):
+    ESCALATION = "escalation"
+    CALL_TASK = "call_task"
+    SUSPENSION = "suspension"
+    HANDOFF = "handoff"
+    PAYMENT = "payment"
+    STATUS = "status"
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    PUBLISHED = "published"
+    RECORDED = "recorded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    HELD = "held"
+
+
+@dataclass(frozen=True)
+class EventLine:
+    invoice_id: str
+    balance: Decimal
+    step: str | None = None
+    interest: Decimal | None = None
+    indemnity: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class NoticeRef:
+    """A stored document: where it is and the SHA-256 that proves it was not altered."""
+
+    key: str
+    sha256: str
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
+class EscalationEvent:
+    customer_id: str
+    kind: EventKind
+    occurred_on: date
+    recorded_at: datetime
+    outcome: Outcome
+    key_suffix: str
+    step: str | None = None
+    channels: tuple[str, ...] = ()
+    invoice_ids: tuple[str, ...] = ()
+    lines: tuple[EventLine, ...] = ()
+    currency: str | None = None
+    amount: Decimal | None = None
+    reason: str | None = None
+    run_id: str | None = None
+    message_id: str | None = None
+    notices: tuple[NoticeRef, ...] = ()
+    actor: str = "system"
+    detail: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def event_key(self) -> str:
+        """Sorts by date; the suffix makes a retried write of the same event collide instead of doubling."""
+        return f"{self.occurred_on.isoformat()}#{self.kind.value}#{self.key_suffix}"

@@ -1,0 +1,33 @@
+"""Late-payment interest and recovery indemnities by jurisdiction, from dated and sourced rate tables.
+
+Price one invoice with `compute_claim`; read the tables once with `load_rate_book` when pricing many.
+"""
+
+from relance.domain.money.errors import ClaimError, MissingRateError, RateTableError, UnverifiedRateError
+from relance.domain.money.half_years import HalfYear
+from relance.domain.money.interest import LateClaim, RatePeriod, compute_claim, period_interest
+from relance.domain.money.jurisdictions import Jurisdiction, RateMode
+from relance.domain.money.payments import Payment
+from relance.domain.money.rates import PublishedRate, RateBook, RateTable, load_rate_book
+from relance.domain.money.waivers import Waiver, WaiverScope
+
+__all__ = [
+    "ClaimError",
+    "HalfYear",
+    "Jurisdiction",
+    "LateClaim",
+    "MissingRateError",
+    "Payment",
+    "PublishedRate",
+    "RateBook",
+    "RateMode",
+    "RatePeriod",
+    "RateTable",
+    "RateTableError",
+    "UnverifiedRateError",
+    "Waiver",
+    "WaiverScope",
+    "compute_claim",
+    "load_rate_book",
+    "period_interest",
+]

@@ -1,0 +1,171 @@
+"""Escalation policies: an ordered list of steps, read from data and checked field by field."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from relance.domain.amounts import ZERO
+
+
+class Action(StrEnum):
+    EMAIL = "email"
+    LETTER = "letter"
+    CALL_TASK = "call_task"
+    SUSPEND = "suspend"
+    HANDOFF = "handoff"
+
+
+# Actions that reach the customer as a message; the rest are tasks and events for people and systems.
+MESSAGE_ACTIONS = frozenset({Action.EMAIL, Action.LETTER})
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used; the message names the file, the step and the field."""
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    offset_days: int
+    actions: frozenset[Action]
+    template: str
+    min_days_since_previous: int = 0
+    claim_penalties: bool = False
+    deadline_days: int | None = None
+    min_balance: Decimal = ZERO
+    before_due_only: bool = False
+
+    @property
+    def sends_message(self) -> bool:
+        return bool(self.actions & MESSAGE_ACTIONS)
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    description: str
+    steps: tuple[Step, ...]
+
+    def index_of(self, step_id: str) -> int:
+        for index, step in enumerate(self.steps):
+            if step.id == step_id:
+                return index
+        raise KeyError(step_id)
+
+    def rank(self, step: Step) -> int:
+        return self.index_of(step.id)
+
+
+_STEP_FIELDS = {
+    "id",
+    "offset_days",
+    "actions",
+    "template",
+    "min_days_since_previous",
+    "claim_penalties",
+    "deadline_days",
+    "min_balance",
+    "before_due_only",
+}
+
+
+def policy_from_mapping(data: Any, source: str) -> Policy:
+    """Build a policy from parsed YAML/JSON, or raise PolicyError naming `source`, the step and the field."""
+    if not isinstance(data, Mapping):
+        raise PolicyError(f"{source}: a policy must be a mapping with 'name' and 'steps'")
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise PolicyError(f"{source}: field 'name' must be a non-empty string")
+    raw_steps = data.get("steps")
+    if not isinstance(raw_steps, list) or not raw_steps:
+        raise PolicyError(f"{source}: field 'steps' must be a non-empty list")
+    steps = tuple(_step(raw, source, position) for position, raw in enumerate(raw_steps, start=1))
+    _check_order(steps, source)
+    return Policy(name=name, description=str(data.get("description", "")).strip(), steps=steps)
+
+
+def _step(raw: Any, source: str, position: int) -> Step:
+    where = f"{source}: step #{position}"
+    if not isinstance(raw, Mapping):
+        raise PolicyError(f"{where}: must be a mapping")
+    step_id = raw.get("id")
+    if not isinstance(step_id, str) or not step_id.strip():
+        raise PolicyError(f"{where}: field 'id' must be a non-empty string")
+    where = f"{source}: step '{step_id}'"
+    unknown = sorted(set(raw) - _STEP_FIELDS)
+    if unknown:
+        raise PolicyError(f"{where}: unknown field '{unknown[0]}' (known: {', '.join(sorted(_STEP_FIELDS))})")
+
+    def integer(field: str, default: int = 0, minimum: int | None = None) -> int:
+        value = raw.get(field, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise PolicyError(f"{where}: field '{field}' must be an integer, got {value!r}")
+        if minimum is not None and value < minimum:
+            raise PolicyError(f"{where}: field '{field}' must be at least {minimum}, got {value}")
+        return value
+
+    def flag(field: str) -> bool:
+        value = raw.get(field, False)
+        if not isinstance(value, bool):
+            raise PolicyError(f"{where}: field '{field}' must be true or false, got {value!r}")
+        return value
+
+    if "offset_days" not in raw:
+        raise PolicyError(
+            f"{where}: field 'offset_days' is required (days from the due date, negative before)"
+        )
+    offset = integer("offset_days")
+    raw_actions = raw.get("actions")
+    if not isinstance(raw_actions, list) or not raw_actions:
+        raise PolicyError(f"{where}: field 'actions' must be a non-empty list of {', '.join(Action)}")
+    try:
+        actions = frozenset(Action(str(action)) for action in raw_actions)
+    except ValueError as exc:
+        raise PolicyError(f"{where}: field 'actions': {exc}; allowed: {', '.join(Action)}") from None
+    template = raw.get("template", step_id)
+    if not isinstance(template, str) or not template.strip():
+        raise PolicyError(f"{where}: field 'template' must be a non-empty string")
+    try:
+        min_balance = Decimal(str(raw.get("min_balance", "0")))
+    except InvalidOperation:
+        raise PolicyError(
+            f"{where}: field 'min_balance' must be an amount, got {raw['min_balance']!r}"
+        ) from None
+    if not min_balance.is_finite() or min_balance < 0:
+        raise PolicyError(f"{where}: field 'min_balance' must be zero or more, got {raw['min_balance']!r}")
+    deadline = integer("deadline_days", minimum=1) if "deadline_days" in raw else None
+    if Action.LETTER in actions and deadline is None:
+        raise PolicyError(f"{where}: field 'deadline_days' is required for a letter (the payment deadline)")
+    before_due_only = flag("before_due_only")
+    if before_due_only and offset >= 0:
+        raise PolicyError(f"{where}: field 'before_due_only' needs a negative 'offset_days', got {offset}")
+    return Step(
+        id=step_id,
+        offset_days=offset,
+        actions=actions,
+        template=template,
+        min_days_since_previous=integer("min_days_since_previous", minimum=0),
+        claim_penalties=flag("claim_penalties"),
+        deadline_days=deadline,
+        min_balance=min_balance,
+        before_due_only=before_due_only,
+    )
+
+
+def _check_order(steps: tuple[Step, ...], source: str) -> None:
+    seen: set[str] = set()
+    previous: Step | None = None
+    for step in steps:
+        if step.id in seen:
+            raise PolicyError(f"{source}: step '{step.id}': field 'id' is used twice")
+        seen.add(step.id)
+        if previous is not None and step.offset_days < previous.offset_days:
+            raise PolicyError(
+                f"{source}: step '{step.id}': field 'offset_days' ({step.offset_days}) comes before the "
+                f"previous step '{previous.id}' ({previous.offset_days}); steps are listed in order"
+            )
+        previous = step

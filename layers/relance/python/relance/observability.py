@@ -1,0 +1,41 @@
+"""The escalation log as people read it in CloudWatch: one structured line and one metric per action."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
+
+# A child of the handler's Logger: same service name, same JSON format, same Lambda context keys.
+logger = Logger(child=True)
+
+
+def event_fields(event: Any) -> dict[str, Any]:
+    """The fields of an escalation event that a person filters on in Logs Insights."""
+    return {
+        "customer_id": event.customer_id,
+        "kind": event.kind.value,
+        "step": event.step,
+        "channels": list(event.channels),
+        "outcome": event.outcome.value,
+        "reason": event.reason,
+        "invoice_ids": list(event.invoice_ids),
+        "currency": event.currency,
+        "amount_due": str(event.amount) if event.amount is not None else None,
+        "message_id": event.message_id,
+        "notice_keys": [notice.key for notice in event.notices],
+        "run_id": event.run_id,
+        "occurred_on": event.occurred_on.isoformat(),
+    }
+
+
+def log_escalation(event: Any) -> None:
+    logger.info("escalation", extra={"escalation": event_fields(event)})
+    count_metric("Escalations", step=event.step or event.kind.value, outcome=event.outcome.value)
+
+
+def count_metric(name: str, value: float = 1, **dimensions: str) -> None:
+    with single_metric(name=name, unit=MetricUnit.Count, value=value) as metric:
+        for key, dimension in dimensions.items():
+            metric.add_dimension(name=key, value=dimension)

@@ -1,0 +1,1 @@
+"""Turns decisions into documents: Jinja2 emails, reportlab letters, MIME messages."""

@@ -1,0 +1,85 @@
+"""The Jinja2 environment: autoescaped HTML, strict about missing variables, with locale filters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, pass_context, select_autoescape
+from jinja2.runtime import Context
+
+from relance.assets import asset_dir
+from relance.rendering import formatting
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+@pass_context
+def _money(context: Context, amount: Decimal, currency: str) -> str:
+    return formatting.money(amount, currency, context["language"])
+
+
+@pass_context
+def _long_date(context: Context, day: date) -> str:
+    return formatting.long_date(day, context["language"])
+
+
+@pass_context
+def _short_date(context: Context, day: date) -> str:
+    return formatting.short_date(day, context["language"])
+
+
+@pass_context
+def _percent(context: Context, rate: Decimal) -> str:
+    return formatting.percent(rate, context["language"])
+
+
+@cache
+def environment(directory: Path | None = None) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(directory or asset_dir("templates"))),
+        # Letters (.xml.j2) are escaped too: reportlab reads their markup, and a name may hold "<".
+        autoescape=select_autoescape(enabled_extensions=("html", "xml"), default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    env.filters.update(money=_money, long_date=_long_date, short_date=_short_date, percent=_percent)
+    return env
+
+
+def _block(template: Template, name: str, context: dict[str, Any]) -> str:
+    return "".join(template.blocks[name](template.new_context(context))).strip()
+
+
+def render_email(name: str, context: dict[str, Any], directory: Path | None = None) -> RenderedEmail:
+    """Renders `<language>/email/<name>.{txt,html}.j2`; the subject is the text template's subject block."""
+    env = environment(directory)
+    language = context["language"]
+    formatting.locale_for(language)
+    text_template = env.get_template(f"{language}/email/{name}.txt.j2")
+    subject = " ".join(_block(text_template, "subject", context).split())
+    full = {**context, "subject": subject}
+    return RenderedEmail(
+        subject=subject,
+        text=text_template.render(full),
+        html=env.get_template(f"{language}/email/{name}.html.j2").render(full),
+    )
+
+
+def render_letter(name: str, context: dict[str, Any], directory: Path | None = None) -> dict[str, str]:
+    """Renders `<language>/letter/<name>.xml.j2` into its named blocks (escaped reportlab paragraphs)."""
+    env = environment(directory)
+    template = env.get_template(f"{context['language']}/letter/{name}.xml.j2")
+    return {block: _block(template, block, context) for block in template.blocks}
