@@ -1,21 +1,10 @@
-"""Money tests are pure computation: any attempt to open a socket is a bug and fails the test."""
+"""A rate book shared by the money tests (sockets are refused by tests/unit/conftest.py)."""
 
 from __future__ import annotations
-
-import socket
 
 import pytest
 
 from relance.domain.money import RateBook, load_rate_book
-
-
-@pytest.fixture(autouse=True)
-def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("unit tests must not open sockets")
-
-    monkeypatch.setattr(socket, "socket", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
 
 
 @pytest.fixture(scope="session")

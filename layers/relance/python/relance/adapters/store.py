@@ -59,6 +59,7 @@ class S3Store:
                 Body=body,
                 ContentType=content_type,
                 IfNoneMatch="*",
+                ChecksumAlgorithm="SHA256",
                 ChecksumSHA256=base64.b64encode(bytes.fromhex(digest)).decode("ascii"),
                 Metadata={**metadata, "sha256": digest},
                 ObjectLockMode="GOVERNANCE",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from relance.domain.calendar import BusinessCalendar
-from relance.domain.models import STOPPED_STATUSES, Customer, Invoice
+from relance.domain.models import STOPPED_STATUSES, Customer, Invoice, InvoiceStatus
 from relance.domain.policy import Action, Policy, Step
 
 ONE_DAY = timedelta(days=1)
@@ -67,13 +67,18 @@ class Decision:
 
 
 def plan_next_step(
-    invoice: Invoice, policy: Policy, calendar: BusinessCalendar, today: date
+    invoice: Invoice,
+    policy: Policy,
+    calendar: BusinessCalendar,
+    today: date,
+    messages_from: date | None = None,
 ) -> PlannedStep | None:
     """The invoice's next step and its date, or None when its escalation has nowhere left to go.
 
     Steps are taken in order and never skipped, except a courtesy step meant only for before the due
     date, which would be false once the invoice is overdue. The date is the later of the step's offset
-    from the due date and the minimum spacing after the previous step, moved to the next open day.
+    from the due date and the minimum spacing after the previous step, moved to the next open day. A step
+    that messages the customer also waits for `messages_from`, the customer's next allowed message day.
     """
     start = _next_index(invoice, policy)
     for index in range(start, len(policy.steps)):
@@ -84,6 +89,8 @@ def plan_next_step(
             earliest = max(earliest, last_on + timedelta(days=step.min_days_since_previous))
             # Never two steps of one invoice on the same day, whatever the policy's spacing says.
             earliest = max(earliest, last_on + ONE_DAY)
+        if step.sends_message and messages_from is not None:
+            earliest = max(earliest, messages_from)
         act_on = calendar.next_open(max(earliest, today))
         if step.before_due_only and act_on >= invoice.due_date:
             continue
@@ -103,11 +110,20 @@ def _next_index(invoice: Invoice, policy: Policy) -> int:
 def _stop_reason(customer: Customer, invoice: Invoice) -> str | None:
     if invoice.status in STOPPED_STATUSES:
         return f"invoice is {invoice.status.value}"
+    if invoice.status is InvoiceStatus.PLAN:
+        return "invoice is under a payment plan"
     if invoice.balance <= 0:
         return "nothing left to pay"
     if customer.do_not_dun:
         return "customer is flagged do-not-dun"
     return None
+
+
+def next_message_day(customer: Customer, policy: Policy) -> date | None:
+    """The first day the customer may hear from us again: never twice a day, and the policy's spacing."""
+    if customer.last_message_on is None:
+        return None
+    return customer.last_message_on + timedelta(days=max(1, policy.min_days_between_messages))
 
 
 def next_action_date(
@@ -118,7 +134,7 @@ def next_action_date(
         return None
     if invoice.paused_until is not None and from_day <= invoice.paused_until:
         from_day = invoice.paused_until + ONE_DAY
-    planned = plan_next_step(invoice, policy, calendar, from_day)
+    planned = plan_next_step(invoice, policy, calendar, from_day, next_message_day(customer, policy))
     return planned.act_on if planned else None
 
 
@@ -132,39 +148,42 @@ def decide(
     """What to do today for one customer: at most one step per invoice, at most one message in all."""
     actions: list[InvoiceAction] = []
     holds: list[Hold] = []
-    next_action_on: dict[str, date | None] = {}
+    stopped: set[str] = set()
+    ordered = sorted(invoices, key=lambda item: (item.due_date, item.invoice_id))
 
-    for invoice in sorted(invoices, key=lambda item: (item.due_date, item.invoice_id)):
+    for invoice in ordered:
         key = invoice.invoice_id
-        next_action_on[key] = next_action_date(customer, invoice, policy, calendar, today)
-        if next_action_on[key] != today:
+        if next_action_date(customer, invoice, policy, calendar, today) != today:
             if invoice.paused_until is not None and today <= invoice.paused_until:
-                holds.append(
-                    Hold(key, f"paused until {invoice.paused_until.isoformat()} ({invoice.pause_reason})")
-                )
+                holds.append(Hold(key, f"paused until {invoice.paused_until.isoformat()} ({invoice.pause_reason})"))
+            elif _waits_for_next_message(customer, invoice, policy, calendar, today):
+                holds.append(Hold(key, f"waits to join the customer's next message (last one on "
+                                       f"{customer.last_message_on})"))
             continue
-        planned = plan_next_step(invoice, policy, calendar, today)
-        assert planned is not None  # next_action_on is today only when a step is planned for today
+        planned = plan_next_step(invoice, policy, calendar, today, next_message_day(customer, policy))
+        assert planned is not None  # next_action_date is today only when a step is planned for today
         if invoice.balance < planned.step.min_balance:
-            holds.append(
-                Hold(
-                    key,
-                    f"balance {invoice.balance} is below the minimum {planned.step.min_balance} "
-                    f"of step '{planned.step.id}'; escalation stops here",
-                )
-            )
-            next_action_on[key] = None
-            continue
-        if planned.step.sends_message and customer.last_message_on == today:
-            holds.append(Hold(key, "the customer already received a message today"))
-            next_action_on[key] = calendar.next_open(today + ONE_DAY)
+            holds.append(Hold(key, f"balance {invoice.balance} is below the minimum {planned.step.min_balance} "
+                                   f"of step '{planned.step.id}'; escalation stops here"))
+            stopped.add(key)
             continue
         actions.append(InvoiceAction(invoice=invoice, step=planned.step, index=planned.index))
-        advanced = replace(invoice, dunning=invoice.dunning.after(planned.step.id, today))
-        next_action_on[key] = next_action_date(customer, advanced, policy, calendar, today + ONE_DAY)
 
     message_items = [item for item in actions if item.step.sends_message]
     message_step = max(message_items, key=lambda item: item.index).step if message_items else None
+    # Every invoice's next date follows today's message, so the index never promises a day the spacing forbids.
+    after = replace(customer, last_message_on=today) if message_step is not None else customer
+    acted = {item.invoice.invoice_id: item for item in actions}
+    next_action_on: dict[str, date | None] = {}
+    for invoice in ordered:
+        key = invoice.invoice_id
+        if key in stopped:
+            next_action_on[key] = None
+        elif key in acted:
+            advanced = replace(invoice, dunning=invoice.dunning.after(acted[key].step.id, today))
+            next_action_on[key] = next_action_date(after, advanced, policy, calendar, today + ONE_DAY)
+        else:
+            next_action_on[key] = next_action_date(after, invoice, policy, calendar, today)
     return Decision(
         customer_id=customer.customer_id,
         on=today,
@@ -173,3 +192,10 @@ def decide(
         next_action_on=next_action_on,
         holds=tuple(holds),
     )
+
+
+def _waits_for_next_message(
+    customer: Customer, invoice: Invoice, policy: Policy, calendar: BusinessCalendar, today: date
+) -> bool:
+    planned = plan_next_step(invoice, policy, calendar, today)
+    return planned is not None and planned.act_on <= today and planned.step.sends_message

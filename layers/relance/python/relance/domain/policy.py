@@ -49,6 +49,9 @@ class Policy:
     name: str
     description: str
     steps: tuple[Step, ...]
+    # A customer hears from us at most this often; steps falling due in between wait for the next message,
+    # so that invoices close together travel in one message instead of one each.
+    min_days_between_messages: int = 0
 
     def index_of(self, step_id: str) -> int:
         for index, step in enumerate(self.steps):
@@ -85,7 +88,15 @@ def policy_from_mapping(data: Any, source: str) -> Policy:
         raise PolicyError(f"{source}: field 'steps' must be a non-empty list")
     steps = tuple(_step(raw, source, position) for position, raw in enumerate(raw_steps, start=1))
     _check_order(steps, source)
-    return Policy(name=name, description=str(data.get("description", "")).strip(), steps=steps)
+    unknown = sorted(set(data) - {"name", "description", "steps", "min_days_between_messages"})
+    if unknown:
+        raise PolicyError(f"{source}: unknown field '{unknown[0]}'")
+    spacing = data.get("min_days_between_messages", 0)
+    if isinstance(spacing, bool) or not isinstance(spacing, int) or spacing < 0:
+        raise PolicyError(f"{source}: field 'min_days_between_messages' must be an integer of 0 or more, "
+                          f"got {spacing!r}")
+    return Policy(name=name, description=str(data.get("description", "")).strip(), steps=steps,
+                  min_days_between_messages=spacing)
 
 
 def _step(raw: Any, source: str, position: int) -> Step:

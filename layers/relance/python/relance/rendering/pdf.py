@@ -97,8 +97,10 @@ def formal_notice_pdf(context: dict[str, Any], templates: Path | None = None) ->
         style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]),
     )
 
-    def money(amount: Any) -> str:
-        return "" if amount is None else _pdf_text(formatting.money(amount, summary["currency"], language))
+    def money(amount: Any, unknown: str = "") -> str:
+        return (
+            unknown if amount is None else _pdf_text(formatting.money(amount, summary["currency"], language))
+        )
 
     def day(value: Any) -> str:
         return formatting.short_date(value, language)

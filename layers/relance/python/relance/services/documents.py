@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,18 +13,10 @@ from relance.domain.amounts import ZERO, round_money
 from relance.domain.models import Customer, CustomerKind, Invoice
 from relance.domain.policy import Step
 from relance.rendering import formatting
+from relance.services.penalties import Claim
 
 # SEPA remittance information holds 140 characters.
 _REFERENCE_LIMIT = 140
-
-
-@dataclass(frozen=True)
-class Claim:
-    """What is owed on one invoice beyond its balance, when the step claims penalties."""
-
-    interest: Decimal | None
-    indemnity: Decimal
-    method: str | None = None
 
 
 def company_context(company: Company) -> dict[str, Any]:
@@ -65,8 +56,32 @@ def invoice_line(
         "last_step": invoice.dunning.last_step,
         "payment_link": invoice.payment_link,
         "purchase_order": invoice.purchase_order,
+        "claim": _claim(claim) if claim else None,
         "interest": claim.interest if claim else None,
         "indemnity": claim.indemnity if claim else None,
+    }
+
+
+def _claim(claim: Claim) -> dict[str, Any]:
+    return {
+        "interest": claim.interest,
+        "indemnity": claim.indemnity,
+        "waived": claim.waived,
+        "waived_interest": claim.waived_interest,
+        "waived_indemnity": claim.waived_indemnity,
+        "periods": [
+            {
+                "start": p.start,
+                "end": p.end,
+                "days": p.days,
+                "rate": p.rate,
+                "balance": p.balance,
+                "interest": p.interest,
+            }
+            for p in claim.periods
+        ],
+        "basis": list(claim.basis),
+        "incomplete": claim.interest is None,
     }
 
 
@@ -94,10 +109,18 @@ def message_context(
     others: Sequence[Invoice],
     today: date,
     account_manager: str | None,
+    claims: dict[str, Claim] | None = None,
 ) -> dict[str, Any]:
-    """The customer's message: every invoice escalated today, the rest of its open book for reference."""
+    """The customer's message: every invoice escalated today, the rest of its open book for reference.
+
+    `claims` holds the penalties of the invoices whose step claims them; the message shows them per invoice.
+    """
     language = customer.language
-    lines = [invoice_line(invoice, today, invoice_step.id) for invoice, invoice_step in acted]
+    claims = claims or {}
+    lines = [
+        invoice_line(invoice, today, invoice_step.id, claims.get(invoice.invoice_id))
+        for invoice, invoice_step in acted
+    ]
     deadline = today + timedelta(days=step.deadline_days) if step.deadline_days else None
     return {
         "language": language,
@@ -108,6 +131,7 @@ def message_context(
         "invoices": lines,
         "other_invoices": [invoice_line(invoice, today) for invoice in others],
         "totals": totals(lines, language),
+        "penalties": penalty_totals(lines),
         "plural": len(lines) > 1,
         "numbers": ", ".join(line["number"] for line in lines),
         "deadline": deadline,
@@ -122,7 +146,7 @@ def letter_context(
     company: Company,
     customer: Customer,
     invoices: Sequence[Invoice],
-    claims: dict[str, Claim | None],
+    claims: dict[str, Claim],
     currency: str,
     today: date,
     deadline: date,
@@ -130,11 +154,7 @@ def letter_context(
     """A formal notice for the invoices of one currency, with its breakdown of what is claimed."""
     language = customer.language
     lines = [invoice_line(invoice, today, claim=claims.get(invoice.invoice_id)) for invoice in invoices]
-    principal = sum((line["balance"] for line in lines), ZERO)
-    interests = [line["interest"] for line in lines if line["interest"] is not None]
-    interest = round_money(sum(interests, ZERO), currency) if interests else None
-    indemnity = sum((line["indemnity"] or ZERO for line in lines), ZERO)
-    methods = sorted({claim.method for claim in claims.values() if claim is not None and claim.method})
+    [summary] = penalty_totals(lines) or [_empty_total(currency, lines)]
     return {
         "language": language,
         "today": today,
@@ -145,16 +165,48 @@ def letter_context(
         "plural": len(lines) > 1,
         "numbers": ", ".join(line["number"] for line in lines),
         "b2b": customer.kind is CustomerKind.BUSINESS,
-        "summary": {
-            "currency": currency,
-            "principal": principal,
-            "interest": interest,
-            "indemnity": indemnity,
-            "total": principal + (interest or ZERO) + indemnity,
-        },
-        "penalties_method": " ".join(methods),
+        "summary": summary,
         "payment": {"iban": company.iban, "reference": payment_reference(customer, invoices)},
     }
+
+
+def _empty_total(currency: str, lines: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    principal = sum((line["balance"] for line in lines), ZERO)
+    zero = round_money(ZERO, currency)
+    return {
+        "currency": currency,
+        "principal": principal,
+        "interest": zero,
+        "indemnity": zero,
+        "total": principal,
+        "incomplete": False,
+        "waived": False,
+    }
+
+
+def penalty_totals(lines: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per currency: principal, interest and indemnity claimed, and whether some interest is still unknown."""
+    by_currency: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for line in lines:
+        if line["claim"] is not None:
+            by_currency[line["currency"]].append(line)
+    result = []
+    for currency, claimed in sorted(by_currency.items()):
+        principal = sum((line["balance"] for line in claimed), ZERO)
+        interest = round_money(sum((line["interest"] or ZERO for line in claimed), ZERO), currency)
+        indemnity = round_money(sum((line["indemnity"] or ZERO for line in claimed), ZERO), currency)
+        result.append(
+            {
+                "currency": currency,
+                "principal": principal,
+                "interest": interest,
+                "indemnity": indemnity,
+                "total": principal + interest + indemnity,
+                "incomplete": any(line["claim"]["incomplete"] for line in claimed),
+                "waived": all(line["claim"]["waived"] for line in claimed),
+            }
+        )
+    return result
 
 
 def call_task_context(

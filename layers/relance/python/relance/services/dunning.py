@@ -31,7 +31,7 @@ from relance.rendering.environment import render_email
 from relance.rendering.mime import Attachment, build_message, mailbox, stable_message_id
 from relance.rendering.pdf import formal_notice_pdf
 from relance.services import documents
-from relance.services.penalties import claims_for
+from relance.services.penalties import Claim, DatedPayment, claims_for
 
 COMMIT_ATTEMPTS = 3
 
@@ -53,6 +53,7 @@ class _Produced:
     """What the dispatch has done so far, so that a failure knows whether anything left the house."""
 
     notices: list[NoticeRef] = field(default_factory=list)
+    claims: dict[str, Claim] = field(default_factory=dict)
     published: dict[str, str] = field(default_factory=dict)
     call_task_message_id: str | None = None
     message_id: str | None = None
@@ -125,6 +126,15 @@ def process_customer(rt: Runtime, customer_id: str, run_id: str) -> DispatchResu
     )
 
 
+@dataclass(frozen=True)
+class CustomerFile:
+    """The customer's history from the escalation log: what was sent, what was paid, when notices went."""
+
+    history: list[dict[str, Any]]
+    payments: list[DatedPayment]
+    notice_dates: dict[str, date]
+
+
 def _claim_refused(rt: Runtime, customer_id: str, today: date, dispatch_key: str) -> DispatchResult:
     fresh = rt.customers.get(customer_id)
     if fresh is not None and fresh.last_dispatch == dispatch_key:
@@ -154,6 +164,14 @@ def _produce(
     settings = rt.settings
     today = decision.on
     attachments: list[Attachment] = []
+    claiming = [item.invoice for item in decision.actions if item.step.claim_penalties]
+    needs_file = bool(claiming) or bool(decision.with_action(Action.CALL_TASK))
+    customer_file = (
+        _customer_file(rt, customer.customer_id, policy) if needs_file else CustomerFile([], [], {})
+    )
+    produced.claims = claims_for(
+        settings.country, customer, claiming, today, customer_file.payments, customer_file.notice_dates
+    )
     for currency, items in decision.letters_by_currency().items():
         # Policy validation guarantees every letter step a deadline.
         deadline_step = max((item.step for item in items), key=policy.rank)
@@ -163,7 +181,7 @@ def _produce(
             company=settings.company,
             customer=customer,
             invoices=letter_invoices,
-            claims=claims_for(customer, letter_invoices, today, claim_penalties=True),
+            claims=produced.claims,
             currency=currency,
             today=today,
             deadline=today + timedelta(days=deadline_step.deadline_days),
@@ -200,7 +218,7 @@ def _produce(
     call_items = decision.with_action(Action.CALL_TASK)
     if call_items:
         produced.call_task_message_id = _send_call_task(
-            rt, customer, invoices, call_items, dispatch_key, today
+            rt, customer, invoices, call_items, dispatch_key, today, customer_file
         )
 
     step = decision.message_step
@@ -222,6 +240,7 @@ def _produce(
             others=others,
             today=today,
             account_manager=customer.account_manager_email if Action.CALL_TASK in decision.channels else None,
+            claims=produced.claims,
         )
         rendered = render_email(step.template, context)
         message = build_message(
@@ -246,10 +265,20 @@ def _send_call_task(
     items: Sequence[InvoiceAction],
     dispatch_key: str,
     today: date,
+    customer_file: CustomerFile,
 ) -> str:
     """Emails the account manager the customer's whole file and a call script; the task is kept in S3."""
     settings = rt.settings
-    history, payments = _customer_file(rt, customer.customer_id)
+    history = customer_file.history
+    payments = [
+        {
+            "on": p.on,
+            "amount": p.amount,
+            "currency": _currency_of(invoices, p.invoice_id),
+            "invoice": p.invoice_id,
+        }
+        for p in customer_file.payments
+    ]
     open_invoices = [
         invoice for invoice in invoices if invoice.status is InvoiceStatus.OPEN and invoice.balance > 0
     ]
@@ -291,31 +320,37 @@ def _send_call_task(
     return rt.mailer.send(message)
 
 
-def _customer_file(rt: Runtime, customer_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _customer_file(rt: Runtime, customer_id: str, policy: Policy) -> CustomerFile:
+    letter_steps = {step.id for step in policy.steps if Action.LETTER in step.actions}
     history: list[dict[str, Any]] = []
-    payments: list[dict[str, Any]] = []
+    payments: list[DatedPayment] = []
+    notice_dates: dict[str, date] = {}
     for record in rt.events.for_customer(customer_id):
         if record.kind == EventKind.PAYMENT.value:
-            payments.append(
-                {
-                    "on": record.occurred_on,
-                    "amount": record.amount,
-                    "currency": record.currency,
-                    "invoice": ", ".join(record.invoice_ids),
-                }
-            )
-        else:
-            history.append(
-                {
-                    "on": record.occurred_on,
-                    "kind": record.kind,
-                    "step": record.step,
-                    "channels": list(record.channels),
-                    "outcome": record.outcome,
-                    "message_id": record.message_id,
-                }
-            )
-    return history, payments
+            payments += [
+                DatedPayment(invoice_id, record.occurred_on, record.amount or ZERO)
+                for invoice_id in record.invoice_ids[:1]
+            ]
+            continue
+        history.append(
+            {
+                "on": record.occurred_on,
+                "kind": record.kind,
+                "step": record.step,
+                "channels": list(record.channels),
+                "outcome": record.outcome,
+                "message_id": record.message_id,
+            }
+        )
+        if record.kind == EventKind.ESCALATION.value and record.outcome == Outcome.SENT.value:
+            for line in record.lines or []:
+                if line.step in letter_steps:
+                    notice_dates.setdefault(line.invoice_id, record.occurred_on)
+    return CustomerFile(history=history, payments=payments, notice_dates=notice_dates)
+
+
+def _currency_of(invoices: Sequence[Invoice], invoice_id: str) -> str:
+    return next((invoice.currency for invoice in invoices if invoice.invoice_id == invoice_id), "EUR")
 
 
 def _bus_detail(
@@ -366,6 +401,10 @@ def _escalation_event(
     }
     if produced.call_task_message_id:
         detail["call_task_message_id"] = produced.call_task_message_id
+    for invoice_id, claim in sorted(produced.claims.items()):
+        if claim.note:
+            # A missing rate or an unsupported case: the person reading the log sees why interest is absent.
+            detail[f"claim_note.{invoice_id}"] = claim.note
     return EscalationEvent(
         customer_id=customer.customer_id,
         kind=EventKind.ESCALATION,
@@ -380,8 +419,7 @@ def _escalation_event(
         channels=tuple(sorted(action.value for action in decision.channels)),
         invoice_ids=tuple(item.invoice.invoice_id for item in decision.actions),
         lines=tuple(
-            EventLine(invoice_id=item.invoice.invoice_id, balance=item.invoice.balance, step=item.step.id)
-            for item in decision.actions
+            _event_line(item, produced.claims.get(item.invoice.invoice_id)) for item in decision.actions
         ),
         currency=single_currency,
         amount=sum((item.invoice.balance for item in decision.actions), ZERO) if single_currency else None,
@@ -390,6 +428,16 @@ def _escalation_event(
         message_id=produced.message_id,
         notices=tuple(produced.notices),
         detail=detail,
+    )
+
+
+def _event_line(item: InvoiceAction, claim: Claim | None) -> EventLine:
+    return EventLine(
+        invoice_id=item.invoice.invoice_id,
+        balance=item.invoice.balance,
+        step=item.step.id,
+        interest=claim.interest if claim else None,
+        indemnity=claim.indemnity if claim else None,
     )
 
 

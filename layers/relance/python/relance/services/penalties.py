@@ -1,24 +1,177 @@
-"""What each invoice owes beyond its balance when a step claims penalties (interest, indemnity)."""
+"""What each invoice owes beyond its balance when a step claims penalties: interest and indemnity.
+
+The law is the creditor's (the stack's COUNTRY); the debtor's kind picks B2B or consumer rules. A rate
+that is not yet in the tables never becomes zero silently: the notice then claims the indemnity, says the
+interest is still to be computed, and the escalation log carries the reason.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
+from relance.domain.amounts import ZERO, round_money
 from relance.domain.models import Customer, CustomerKind, Invoice
-from relance.services.documents import Claim
+from relance.domain.money import (
+    ClaimError,
+    Jurisdiction,
+    LateClaim,
+    MissingRateError,
+    RateBook,
+    RatePeriod,
+    Waiver,
+    WaiverScope,
+    compute_claim,
+    load_rate_book,
+)
 
-_FIXED_INDEMNITY = Decimal("40.00")
+_JURISDICTIONS = {
+    ("FR", CustomerKind.BUSINESS): Jurisdiction.FR,
+    ("FR", CustomerKind.CONSUMER): Jurisdiction.FR_B2C,
+    ("DE", CustomerKind.BUSINESS): Jurisdiction.DE,
+    ("DE", CustomerKind.CONSUMER): Jurisdiction.DE_B2C,
+    ("GB", CustomerKind.BUSINESS): Jurisdiction.UK,
+}
+
+
+class UnsupportedJurisdiction(ClaimError):
+    """No late-payment rules for this creditor country and debtor kind."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One invoice's penalties as a notice shows them; `interest` is None when it cannot be computed yet."""
+
+    interest: Decimal | None
+    indemnity: Decimal
+    periods: tuple[RatePeriod, ...] = ()
+    waived: bool = False
+    waived_interest: Decimal = ZERO
+    waived_indemnity: Decimal = ZERO
+    basis: tuple[str, ...] = ()
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class DatedPayment:
+    invoice_id: str
+    on: date
+    amount: Decimal
+
+
+@cache
+def rate_book() -> RateBook:
+    return load_rate_book()
+
+
+def jurisdiction_for(country: str, customer: Customer) -> Jurisdiction:
+    try:
+        return _JURISDICTIONS[(country, customer.kind)]
+    except KeyError:
+        raise UnsupportedJurisdiction(
+            f"no late-payment rules for a creditor in {country} and a {customer.kind.value} debtor"
+        ) from None
+
+
+def _payments_of(invoice: Invoice, dated: Sequence[DatedPayment]) -> list[tuple[date, Decimal]]:
+    """The invoice's dated payments; an amount paid before Relance knew the invoice counts from the due date."""
+    known = [(payment.on, payment.amount) for payment in dated if payment.invoice_id == invoice.invoice_id]
+    undated = invoice.amount_paid - sum((amount for _, amount in known), ZERO)
+    if undated > 0:
+        known.append((invoice.due_date, undated))
+    return known
+
+
+def claim_for(
+    country: str,
+    customer: Customer,
+    invoice: Invoice,
+    today: date,
+    payments: Sequence[DatedPayment] = (),
+    notice_date: date | None = None,
+) -> Claim:
+    waiver = (
+        Waiver("penalties waived for this customer", WaiverScope.CUSTOMER)
+        if customer.waive_penalties
+        else None
+    )
+    try:
+        jurisdiction = jurisdiction_for(country, customer)
+        late = compute_claim(
+            jurisdiction,
+            amount=invoice.total,
+            currency=invoice.currency,
+            due=invoice.due_date,
+            as_of=today,
+            payments=_payments_of(invoice, payments),
+            notice_date=notice_date if notice_date is not None else today,
+            waiver=waiver,
+            rates=rate_book(),
+        )
+    except MissingRateError as exc:
+        return Claim(
+            interest=None,
+            indemnity=_indemnity_alone(country, customer, invoice),
+            note=str(exc),
+            waived=waiver is not None,
+        )
+    except ClaimError as exc:
+        return Claim(
+            interest=None,
+            indemnity=round_money(ZERO, invoice.currency),
+            note=str(exc),
+            waived=waiver is not None,
+        )
+    return _from_late(late)
+
+
+def _from_late(late: LateClaim) -> Claim:
+    return Claim(
+        interest=late.interest,
+        indemnity=late.indemnity,
+        periods=late.periods,
+        waived=late.waived,
+        waived_interest=late.waived_interest,
+        waived_indemnity=late.waived_indemnity,
+        basis=late.basis,
+        note="; ".join(late.warnings) or None,
+    )
+
+
+def _indemnity_alone(country: str, customer: Customer, invoice: Invoice) -> Decimal:
+    """The fixed indemnity does not depend on any rate, so a missing rate does not take it away."""
+    rule = jurisdiction_for(country, customer).rules.indemnity
+    if rule is None or customer.waive_penalties or invoice.balance <= 0:
+        return round_money(ZERO, invoice.currency)
+    try:
+        return round_money(rule.amount_for(invoice.balance, invoice.currency), invoice.currency)
+    except ClaimError:
+        return round_money(ZERO, invoice.currency)
 
 
 def claims_for(
-    customer: Customer, invoices: Sequence[Invoice], today: date, *, claim_penalties: bool
-) -> dict[str, Claim | None]:
-    if not claim_penalties or customer.waive_penalties:
-        return {invoice.invoice_id: None for invoice in invoices}
-    b2b = customer.kind is CustomerKind.BUSINESS
+    country: str,
+    customer: Customer,
+    invoices: Iterable[Invoice],
+    today: date,
+    payments: Sequence[DatedPayment] = (),
+    notice_dates: dict[str, date] | None = None,
+) -> dict[str, Claim]:
+    notices = notice_dates or {}
     return {
-        invoice.invoice_id: Claim(interest=None, indemnity=_FIXED_INDEMNITY if b2b else Decimal("0.00"))
+        invoice.invoice_id: claim_for(
+            country, customer, invoice, today, payments, notices.get(invoice.invoice_id)
+        )
         for invoice in invoices
     }
+
+
+def payments_by_invoice(payments: Iterable[DatedPayment]) -> dict[str, list[DatedPayment]]:
+    grouped: dict[str, list[DatedPayment]] = defaultdict(list)
+    for payment in payments:
+        grouped[payment.invoice_id].append(payment)
+    return grouped

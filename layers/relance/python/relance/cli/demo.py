@@ -1,0 +1,273 @@
+"""`relance demo`: the whole pipeline, end to end, on an embedded AWS, over simulated days."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+import warnings
+from contextlib import redirect_stdout
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+
+from relance.cli.dated_files import DatedAction, actions_by_date, due_date_range, payments_by_date
+from relance.cli.errors import CliError
+from relance.cli.tables import format_table
+
+if TYPE_CHECKING:
+    from relance.local_pipeline import LocalPipeline
+
+T = TypeVar("T")
+
+DEMO_PARAMETERS = {
+    "SenderEmail": "relances@atelier-durand.example",
+    "ReplyToEmail": "compta-clients@atelier-durand.example",
+    "CompanyName": "Atelier Durand SAS",
+    "CompanySiren": "917764672",
+    "CompanyAddress": "12 rue des Ateliers|75011 Paris|France",
+    "CompanyIban": "FR76 3000 6000 0112 3456 7890 189",
+    "CompanyPhone": "+33 1 84 00 00 00",
+}
+# Far enough past the last due date for a never-paid invoice to reach hand-off under the default policy.
+_DAYS_AFTER_LAST_DUE = 80
+_DAYS_BEFORE_FIRST_DUE = 60
+
+
+def _demo_dir() -> Path:
+    from relance.devstack import repository_root
+
+    return repository_root() / "demo"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "demo",
+        help="run the whole pipeline on an embedded AWS over simulated days",
+        description=(
+            "Starts moto's server on a free 127.0.0.1 port, creates the stack's resources from "
+            "template.yaml, uploads the files to incoming/, then runs the daily schedule (planner and "
+            "worker) for each simulated day, applying payments and actions on their dates. Writes emails, "
+            "notices, reports and timeline.json to --out and prints the escalation timeline."
+        ),
+    )
+    demo = _demo_dir()
+    parser.add_argument("--customers", type=Path, default=demo / "customers.csv", help="customers file")
+    parser.add_argument("--invoices", type=Path, default=demo / "invoices.csv", help="invoices file")
+    parser.add_argument(
+        "--payments",
+        type=Path,
+        default=demo / "payments.csv",
+        help="payments file; each row is applied on its payment date",
+    )
+    parser.add_argument(
+        "--actions",
+        type=Path,
+        default=demo / "actions.csv",
+        help="dated human decisions (dispute, promise, resume); '' for none",
+    )
+    parser.add_argument(
+        "--start",
+        type=date.fromisoformat,
+        default=None,
+        help=f"first simulated day (default: {_DAYS_BEFORE_FIRST_DUE} days before the first due)",
+    )
+    parser.add_argument(
+        "--days",
+        type=int,
+        default=None,
+        help=f"number of simulated days (default: until {_DAYS_AFTER_LAST_DUE} days after the last due)",
+    )
+    parser.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out/)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    # Powertools warns when a handler publishes no metric of its own; a quiet day is normal here.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    if not args.customers.is_file():
+        raise CliError(f"--customers {args.customers}: no such file")
+    payments = _read(args.payments, lambda path: payments_by_date(path.name, path.read_bytes()))
+    actions = _read(args.actions, lambda path: actions_by_date(path.read_bytes())) or {}
+    due_range = _read(args.invoices, lambda path: due_date_range(path.name, path.read_bytes()))
+    if due_range is None:
+        raise CliError("--invoices is required")
+    first_due, last_due = due_range
+    start: date = args.start or first_due - timedelta(days=_DAYS_BEFORE_FIRST_DUE)
+    days: int = args.days if args.days is not None else (last_due - start).days + _DAYS_AFTER_LAST_DUE
+    if days < 1:
+        raise CliError(f"--days must be 1 or more, got {days}")
+    out: Path = args.out
+    _prepare(out)
+
+    from relance.devstack import deploy_stack, embedded_aws, verify_sender
+    from relance.local_pipeline import LocalPipeline
+
+    print(f"Relance demo: {days} days from {start.isoformat()}, embedded AWS on 127.0.0.1", file=sys.stderr)
+    with embedded_aws() as aws, (out / "lambda-logs.jsonl").open("w", encoding="utf-8") as log_stream:
+        stack = deploy_stack(DEMO_PARAMETERS, stack_name="relance-demo")
+        verify_sender(DEMO_PARAMETERS["SenderEmail"])
+        pipeline = LocalPipeline.start(aws, stack, start, log_stream=log_stream)
+        ingest = [
+            pipeline.upload(f"incoming/customers/{args.customers.name}", args.customers.read_bytes()),
+            pipeline.upload(f"incoming/invoices/{args.invoices.name}", args.invoices.read_bytes()),
+        ]
+        for offset in range(days):
+            day = start + timedelta(days=offset)
+            pipeline.set_day(day)
+            if payments and day in payments.rows:
+                ingest.append(
+                    pipeline.upload(
+                        f"incoming/payments/payments-{day.isoformat()}.csv", payments.csv_for(day)
+                    )
+                )
+            for action in actions.get(day, []):
+                with redirect_stdout(log_stream):
+                    _apply_action(pipeline, action)
+            pipeline.run_day(day)
+        timeline = _collect(pipeline, out)
+    _print_summary(timeline, ingest, out, time.monotonic() - started, sys.stdout)
+    return 0
+
+
+def _read(path: Path | None, reader: Callable[[Path], T]) -> T | None:
+    """None when the option is given empty ('' turns payments or actions off)."""
+    if path is None or str(path) in {"", "."}:
+        return None
+    if not path.is_file():
+        raise CliError(f"{path}: no such file")
+    try:
+        return reader(path)
+    except ValueError as exc:
+        raise CliError(f"{path}: {exc}") from exc
+
+
+def _prepare(out: Path) -> None:
+    for folder in ("emails", "notices", "reports", "tasks"):
+        shutil.rmtree(out / folder, ignore_errors=True)
+        (out / folder).mkdir(parents=True, exist_ok=True)
+
+
+def _apply_action(pipeline: LocalPipeline, action: DatedAction) -> None:
+    from relance.services import levers
+
+    actor = "demo:actions"
+    try:
+        if action.kind == "dispute":
+            levers.dispute(pipeline.runtime, action.invoice_id, action.reason, actor=actor)
+        elif action.kind == "promise" and action.until is not None:
+            levers.promise(
+                pipeline.runtime, action.invoice_id, action.until, actor=actor, reason=action.reason
+            )
+        else:
+            levers.resume(pipeline.runtime, action.invoice_id, actor=actor, reason=action.reason)
+    except levers.LeverError as exc:
+        print(
+            f"{action.on.isoformat()}: {action.kind} {action.invoice_id} not applied: {exc}", file=sys.stderr
+        )
+
+
+def _collect(pipeline: Any, out: Path) -> list[dict[str, Any]]:
+    """Writes what the pipeline produced, read back from the embedded AWS: mail as SES accepted it."""
+    rt = pipeline.runtime
+    s3 = rt.client("s3")
+    bucket = rt.settings.bucket
+    paginator = s3.get_paginator("list_objects_v2")
+    for prefix, folder in (("notices/", "notices"), ("reports/ingest/", "reports"), ("tasks/", "tasks")):
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                # Flattened: notices/C004/2026/03/x.pdf becomes notices/C004_2026_03_x.pdf.
+                name = item["Key"][len(prefix) :].replace("/", "_")
+                (out / folder / name).write_bytes(
+                    s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+                )
+    for position, message in enumerate(pipeline.aws.sent_messages(), start=1):
+        raw = message["raw_data"].encode("utf-8")
+        dispatch = _header(message["raw_data"], "X-Relance-Dispatch") or "message"
+        step = _header(message["raw_data"], "X-Relance-Step") or "email"
+        customer, _, day = dispatch.partition("#")
+        (out / "emails" / f"{position:03d}-{day}-{customer}-{step}.eml").write_bytes(raw)
+    timeline = _timeline(rt)
+    (out / "timeline.json").write_text(
+        json.dumps(timeline, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    return timeline
+
+
+def _header(raw: str, name: str) -> str | None:
+    for line in raw.split("\r\n"):
+        if not line:
+            return None
+        if line.lower().startswith(name.lower() + ":"):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+def _timeline(rt: Any) -> list[dict[str, Any]]:
+    from relance.adapters.dynamo.records import CustomerRecord
+
+    names = {record.customer_id: record.name for record in CustomerRecord.scan()}
+    entries: list[dict[str, Any]] = []
+    for customer_id in sorted(names):
+        for record in rt.events.for_customer(customer_id):
+            entries.append(
+                {
+                    "date": record.occurred_on.isoformat(),
+                    "customer_id": customer_id,
+                    "customer_name": names[customer_id],
+                    "kind": record.kind,
+                    "invoice_ids": list(record.invoice_ids),
+                    "step": record.step,
+                    "channels": list(record.channels),
+                    "outcome": record.outcome,
+                    "message_id": record.message_id,
+                    "notice_key": record.notices[0].key if record.notices else None,
+                    "notice_sha256": record.notices[0].sha256 if record.notices else None,
+                    "amount_due": str(record.amount) if record.amount is not None else None,
+                    "currency": record.currency,
+                    "reason": record.reason,
+                    "actor": record.actor,
+                }
+            )
+    entries.sort(key=lambda entry: (entry["date"], entry["customer_id"], entry["kind"]))
+    return entries
+
+
+def _print_summary(
+    timeline: list[dict[str, Any]], ingest: list[dict[str, Any]], out: Path, seconds: float, stream: TextIO
+) -> None:
+    rows = [
+        [
+            entry["date"],
+            f"{entry['customer_id']} {entry['customer_name']}"[:30],
+            entry["step"] or entry["kind"],
+            ",".join(entry["channels"]) or "-",
+            " ".join(entry["invoice_ids"]),
+            f"{entry['amount_due']} {entry['currency'] or ''}".strip() if entry["amount_due"] else "",
+            entry["outcome"] if entry["kind"] != "payment" else "received",
+        ]
+        for entry in timeline
+    ]
+    print(
+        format_table(["date", "customer", "step", "channels", "invoices", "amount", "outcome"], rows),
+        file=stream,
+    )
+    print(file=stream)
+    for result in ingest:
+        for report in result.get("files", []):
+            counts = ", ".join(f"{report[name]} {name.replace('_', ' ')}" for name in
+                               ("rows", "created", "updated", "unchanged", "rejected", "applied_payments")
+                               if report.get(name))
+            problem = f"; {report['error']}" if report.get("error") else ""
+            print(f"ingest {report['file']}: {counts or 'empty'}{problem} -> {report['report_key']}", file=stream)
+    sent = sum(1 for entry in timeline if entry["outcome"] == "sent")
+    notices = sum(1 for entry in timeline if entry["notice_key"])
+    print(
+        f"\n{sent} dispatches sent, {notices} formal notices stored, in {seconds:.1f} s. "
+        f"Outputs in {out}/ (emails/, notices/, reports/, tasks/, timeline.json, lambda-logs.jsonl).",
+        file=stream,
+    )
