@@ -1,0 +1,507 @@
+"""template.yaml, read as CloudFormation reads it after the SAM transform: no cycle, tables shaped like the
+pynamodb models, every setting the code reads, least-privilege roles.
+
+Pure: the SAM translator runs offline (no AWS credentials, no socket), as cfn-lint used to run it.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import fnmatch
+import inspect
+import json
+import re
+import textwrap
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+from samtranslator.parser.parser import Parser
+from samtranslator.translator.translator import Translator
+
+from relance import config
+from relance.adapters.dynamo import records
+from relance.domain.calendar import BusinessCalendar
+from relance.services.planner import run_request
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+
+# Which model each table serves; everything else (keys, types, indexes) is read from the models.
+TABLE_MODELS = {
+    "CustomersTable": records.CustomerRecord,
+    "InvoicesTable": records.InvoiceRecord,
+    "EventsTable": records.EventRecord,
+}
+TABLE_SETTINGS = {
+    "CustomersTable": "CUSTOMERS_TABLE",
+    "InvoicesTable": "INVOICES_TABLE",
+    "EventsTable": "EVENTS_TABLE",
+}
+
+# AWS-managed policies SAM attaches by itself (logs, X-Ray, SQS polling). None grants DynamoDB or S3;
+# anything else attached to a function's role fails the least-privilege test.
+ALLOWED_MANAGED_POLICIES = {
+    "AWSLambdaBasicExecutionRole",
+    "AWSXrayWriteOnlyAccess",
+    "AWSLambdaSQSQueueExecutionRole",
+}
+
+# Parameters without a default, as `sam deploy --guided` would ask for them.
+PARAMETERS = {"SenderEmail": "relances@example.fr", "CompanyName": "Exemple SAS"}
+
+
+# ---------------------------------------------------------------- loading and translating
+
+
+class _CloudFormationLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short-form intrinsics (!Ref, !Sub, !GetAtt...) as their long forms."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if suffix in ("Ref", "Condition"):
+        return {suffix: value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{suffix}": value}
+
+
+_CloudFormationLoader.add_multi_constructor("!", _intrinsic)
+
+
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_CloudFormationLoader)  # noqa: S506 (safe loader)
+
+
+def translate(sam_template: dict[str, Any]) -> dict[str, Any]:
+    """The CloudFormation template the SAM transform would produce, without AWS.
+
+    Local CodeUri/ContentUri become S3 locations (what `sam package` does); managed policy names resolve
+    from a static map instead of IAM, the way cfn-lint did it.
+    """
+    template = copy.deepcopy(sam_template)
+    for logical_id, resource in template["Resources"].items():
+        properties = resource.get("Properties", {})
+        for key in ("CodeUri", "ContentUri"):
+            if isinstance(properties.get(key), str) and not properties[key].startswith("s3://"):
+                properties[key] = f"s3://relance-test-artifacts/{logical_id}.zip"
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="eu-west-3"
+    )
+    managed = {name: f"arn:aws:iam::aws:policy/{name}" for name in ALLOWED_MANAGED_POLICIES}
+    translator = Translator(managed_policy_map=None, sam_parser=Parser(), boto_session=session)
+    return translator.translate(
+        sam_template=template, parameter_values=dict(PARAMETERS), get_managed_policy_map=lambda: managed
+    )
+
+
+@pytest.fixture(scope="module")
+def sam() -> dict[str, Any]:
+    return load_template()
+
+
+@pytest.fixture(scope="module")
+def cfn(sam: dict[str, Any]) -> dict[str, Any]:
+    return translate(sam)
+
+
+# ---------------------------------------------------------------- dependency graph
+
+
+_SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+def references(value: Any) -> Iterator[str]:
+    """Logical ids (or parameters) a property refers to through Ref, Fn::GetAtt and Fn::Sub."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and isinstance(value["Ref"], str):
+            yield value["Ref"]
+            return
+        if set(value) == {"Fn::GetAtt"}:
+            target = value["Fn::GetAtt"]
+            yield (target.split(".", 1)[0] if isinstance(target, str) else target[0])
+            return
+        if set(value) == {"Fn::Sub"}:
+            argument = value["Fn::Sub"]
+            text, variables = (argument, {}) if isinstance(argument, str) else (argument[0], argument[1])
+            for match in _SUB_VARIABLE.finditer(text):
+                name = match.group(1).split(".", 1)[0]
+                if name not in variables:
+                    yield name
+            yield from references(variables)
+            return
+        for item in value.values():
+            yield from references(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from references(item)
+
+
+def dependency_graph(template: dict[str, Any]) -> dict[str, set[str]]:
+    resources = template["Resources"]
+    graph: dict[str, set[str]] = {}
+    for logical_id, resource in resources.items():
+        depends_on = resource.get("DependsOn", [])
+        edges = set(references(resource.get("Properties", {})))
+        edges |= {depends_on} if isinstance(depends_on, str) else set(depends_on)
+        graph[logical_id] = {target for target in edges if target in resources}
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """A dependency cycle as a path that ends where it starts, or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: finished
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for target in sorted(graph[node]):
+            if state.get(target) == 1:
+                return [*path[path.index(target) :], target]
+            if target not in state:
+                found = visit(target)
+                if found:
+                    return found
+        path.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return None
+
+
+def test_translated_template_has_no_circular_dependency(cfn: dict[str, Any]) -> None:
+    cycle = find_cycle(dependency_graph(cfn))
+    assert cycle is None, "circular dependency: " + " -> ".join(cycle or [])
+
+
+def test_cycle_finder_catches_the_bucket_trap(sam: dict[str, Any]) -> None:
+    """The pitfall this template avoids: a function that names the bucket with !Ref closes a circle
+    (bucket -> S3 trigger permission -> function -> bucket)."""
+    broken = copy.deepcopy(sam)
+    broken["Globals"]["Function"]["Environment"]["Variables"]["BUCKET_NAME"] = {"Ref": "DocumentsBucket"}
+    cycle = find_cycle(dependency_graph(translate(broken)))
+    assert cycle is not None
+    assert "DocumentsBucket" in cycle
+    assert "IngestFunction" in cycle
+
+
+def test_functions_rebuild_the_bucket_name_the_way_the_bucket_does(sam: dict[str, Any]) -> None:
+    bucket_name = sam["Resources"]["DocumentsBucket"]["Properties"]["BucketName"]
+    assert sam["Globals"]["Function"]["Environment"]["Variables"]["BUCKET_NAME"] == bucket_name
+    name, variables = bucket_name["Fn::Sub"]
+    checked = 0
+    for logical_id, resource in sam["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        policies = resource["Properties"].get("Policies", [])
+        assert "DocumentsBucket" not in set(references(policies)), logical_id
+        for arn in _sub_strings(policies):
+            text = arn if isinstance(arn, str) else arn[0]
+            if ":s3:::" in text:
+                assert isinstance(arn, list), (logical_id, text)
+                assert text.startswith(f"arn:${{AWS::Partition}}:s3:::{name}/"), (logical_id, text)
+                assert arn[1] == variables, logical_id
+                checked += 1
+    assert checked >= 4  # ingest: incoming/ and reports/; worker: notices/ and tasks/
+
+
+def _sub_strings(value: Any) -> Iterator[Any]:
+    if isinstance(value, dict):
+        if "Fn::Sub" in value:
+            yield value["Fn::Sub"]
+        for item in value.values():
+            yield from _sub_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _sub_strings(item)
+
+
+# ---------------------------------------------------------------- tables
+
+
+def _keys(key_schema: list[dict[str, str]]) -> list[tuple[str, str]]:
+    return sorted((key["AttributeName"], key["KeyType"]) for key in key_schema)
+
+
+def _projection(projection: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    return projection["ProjectionType"], tuple(sorted(projection.get("NonKeyAttributes", [])))
+
+
+@pytest.mark.parametrize("logical_id", sorted(TABLE_MODELS))
+def test_table_matches_its_pynamodb_model(sam: dict[str, Any], logical_id: str) -> None:
+    schema = TABLE_MODELS[logical_id]._get_schema()
+    table = sam["Resources"][logical_id]["Properties"]
+
+    assert _keys(table["KeySchema"]) == _keys(schema["key_schema"])
+    declared = {(a["AttributeName"], a["AttributeType"]) for a in table["AttributeDefinitions"]}
+    expected = {(a["AttributeName"], a["AttributeType"]) for a in schema["attribute_definitions"]}
+    for index in schema["global_secondary_indexes"]:
+        expected |= {(a["AttributeName"], a["AttributeType"]) for a in index["attribute_definitions"]}
+    assert declared == expected
+
+    indexes = {
+        index["IndexName"]: (_keys(index["KeySchema"]), _projection(index["Projection"]))
+        for index in table.get("GlobalSecondaryIndexes", [])
+    }
+    assert indexes == {
+        index["index_name"]: (_keys(index["key_schema"]), _projection(index["projection"]))
+        for index in schema["global_secondary_indexes"]
+    }
+    assert not schema["local_secondary_indexes"]
+    assert not table.get("LocalSecondaryIndexes")
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+
+
+@pytest.mark.parametrize("logical_id", sorted(TABLE_MODELS))
+def test_each_table_is_the_one_its_setting_names(sam: dict[str, Any], logical_id: str) -> None:
+    variables = sam["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables[TABLE_SETTINGS[logical_id]] == {"Ref": logical_id}
+
+
+# ---------------------------------------------------------------- settings
+
+
+def settings_read_by_the_code() -> set[str]:
+    """The environment variables Settings.from_env reads, found in its source rather than listed twice."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(config.Settings.from_env)))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)):
+            continue
+        function = node.func
+        reader = function.id if isinstance(function, ast.Name) else getattr(function, "attr", None)
+        if reader in {"need", "optional", "integer", "get"} and isinstance(node.args[0].value, str):
+            names.add(node.args[0].value)
+    # Lambda itself sets AWS_REGION; a template may not.
+    return {name for name in names if not name.startswith("AWS_")}
+
+
+def test_the_settings_parser_is_found() -> None:
+    assert {"CUSTOMERS_TABLE", "SENDER_EMAIL", "DUE_SHARDS", "SEND_WINDOW"} <= settings_read_by_the_code()
+
+
+def test_every_setting_the_code_reads_is_set_for_every_function(cfn: dict[str, Any]) -> None:
+    wanted = settings_read_by_the_code()
+    functions = {k: r for k, r in cfn["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
+    assert set(functions) >= {"IngestFunction", "PlannerFunction", "WorkerFunction"}
+    for logical_id, function in functions.items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert not wanted - set(variables), f"{logical_id} lacks {sorted(wanted - set(variables))}"
+
+
+def test_no_stray_setting_in_globals(sam: dict[str, Any]) -> None:
+    """A misspelt variable (COMPANY_SIRET) would be silently ignored by the code."""
+    variables = set(sam["Globals"]["Function"]["Environment"]["Variables"])
+    stray = {name for name in variables - settings_read_by_the_code() if not name.startswith("POWERTOOLS_")}
+    assert not stray
+
+
+def test_default_policies_exist(sam: dict[str, Any]) -> None:
+    for parameter in ("DefaultPolicy", "ConsumerPolicy"):
+        name = sam["Parameters"][parameter]["Default"]
+        assert (ROOT / "policies" / f"{name}.yaml").is_file(), name
+
+
+# ---------------------------------------------------------------- least privilege
+
+
+def _function_roles(cfn: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    resources = cfn["Resources"]
+    roles = {}
+    for logical_id, resource in resources.items():
+        if resource["Type"] == "AWS::Lambda::Function":
+            role = resource["Properties"]["Role"]["Fn::GetAtt"][0]
+            roles[logical_id] = resources[role]["Properties"]
+    return roles
+
+
+def _allowed_statements(role: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for policy in role.get("Policies", []):
+        statements = policy["PolicyDocument"]["Statement"]
+        for statement in statements if isinstance(statements, list) else [statements]:
+            if statement["Effect"] == "Allow":
+                yield statement
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _allows(statement: dict[str, Any], action: str) -> bool:
+    if "NotAction" in statement:
+        return True  # an Allow with NotAction grants nearly everything
+    return any(fnmatch.fnmatchcase(action.lower(), str(p).lower()) for p in _as_list(statement["Action"]))
+
+
+def _touches(statement: dict[str, Any], logical_id: str) -> bool:
+    """Whether a statement's resources include the given table (directly or through a wildcard)."""
+    for resource in _as_list(statement.get("Resource", "*")):
+        if isinstance(resource, str) and ("*" in resource.split(":")[-1] or resource == "*"):
+            return True
+        if logical_id in set(references(resource)):
+            return True
+    return False
+
+
+def test_no_crud_or_full_access_policies(sam: dict[str, Any]) -> None:
+    for logical_id, resource in sam["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        for policy in _as_list(resource["Properties"].get("Policies", [])):
+            names = list(policy) if isinstance(policy, dict) else [policy]
+            for name in names:
+                assert not str(name).endswith("CrudPolicy"), f"{logical_id} uses {name}"
+                assert "FullAccess" not in str(name), f"{logical_id} uses {name}"
+
+
+def test_only_known_managed_policies_are_attached(cfn: dict[str, Any]) -> None:
+    for logical_id, role in _function_roles(cfn).items():
+        for arn in role.get("ManagedPolicyArns", []):
+            text = arn["Fn::Sub"] if isinstance(arn, dict) else arn
+            assert text.rsplit("/", 1)[-1] in ALLOWED_MANAGED_POLICIES, f"{logical_id}: {text}"
+
+
+def test_planner_cannot_scan_and_only_queries_the_due_index(cfn: dict[str, Any]) -> None:
+    statements = list(_allowed_statements(_function_roles(cfn)["PlannerFunction"]))
+    assert not [s for s in statements if _allows(s, "dynamodb:Scan")]
+    for statement in statements:
+        if any(_allows(statement, action) for action in ("dynamodb:Query", "dynamodb:GetItem")):
+            for resource in _as_list(statement["Resource"]):
+                assert resource == {"Fn::Sub": "${InvoicesTable.Arn}/index/due-index"}, resource
+
+
+def test_escalation_log_is_append_only(cfn: dict[str, Any]) -> None:
+    for logical_id, role in _function_roles(cfn).items():
+        for statement in _allowed_statements(role):
+            if not _touches(statement, "EventsTable"):
+                continue
+            for action in ("dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"):
+                assert not _allows(statement, action), f"{logical_id} may {action} on the escalation log"
+
+
+def test_function_roles_have_no_wildcard_data_access(cfn: dict[str, Any]) -> None:
+    for logical_id, role in _function_roles(cfn).items():
+        for statement in _allowed_statements(role):
+            for action in _as_list(statement.get("Action", [])):
+                assert not str(action).endswith(":*"), f"{logical_id}: {action}"
+            if any(str(a).split(":")[0] in {"dynamodb", "s3", "ses"} for a in _as_list(statement["Action"])):
+                assert "*" not in _as_list(statement["Resource"]), f"{logical_id}: {statement}"
+
+
+# ---------------------------------------------------------------- wiring
+
+
+def test_schedule_input_keeps_the_scheduled_day(cfn: dict[str, Any]) -> None:
+    (schedule,) = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule"]
+    target = schedule["Properties"]["Target"]
+    assert json.loads(target["Input"]) == {
+        "scheduled_time": "<aws.scheduler.scheduled-time>",
+        "execution_id": "<aws.scheduler.execution-id>",
+        "attempt": "<aws.scheduler.attempt-number>",
+    }
+    assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]}
+    assert schedule["Properties"]["ScheduleExpressionTimezone"] == {"Ref": "Timezone"}
+    # The second dead-letter path: the function's own asynchronous failures.
+    (invoke_config,) = [
+        r
+        for r in cfn["Resources"].values()
+        if r["Type"] == "AWS::Lambda::EventInvokeConfig"
+        and r["Properties"]["FunctionName"] == {"Ref": "PlannerFunction"}
+    ]
+    failure = invoke_config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]
+    assert failure == {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]}
+
+
+def test_the_planner_reads_the_scheduled_day_from_the_input(sam: dict[str, Any], cfn: dict[str, Any]) -> None:
+    """What the scheduler delivers, placeholders filled in, names the day it was meant for, even when a
+    retry runs after midnight."""
+    (schedule,) = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule"]
+    delivered = (
+        schedule["Properties"]["Target"]["Input"]
+        .replace("<aws.scheduler.scheduled-time>", "2026-03-02T07:00:00Z")
+        .replace("<aws.scheduler.execution-id>", "d32c5kddcf5bb8c3")
+        .replace("<aws.scheduler.attempt-number>", "3")
+    )
+    parameters = sam["Parameters"]
+    calendar = BusinessCalendar(parameters["Country"]["Default"], parameters["Timezone"]["Default"])
+    late_retry = datetime(2026, 3, 3, 0, 30, tzinfo=UTC)
+    assert run_request(json.loads(delivered), calendar, late_retry).run_date == date(2026, 3, 2)
+
+
+def test_dashboard_body_is_json(sam: dict[str, Any]) -> None:
+    body = sam["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    widgets = json.loads(_SUB_VARIABLE.sub("resolved", body))["widgets"]
+    assert {widget["type"] for widget in widgets} == {"metric", "log"}
+
+
+def test_only_incoming_files_trigger_ingestion(cfn: dict[str, Any]) -> None:
+    bucket = cfn["Resources"]["DocumentsBucket"]["Properties"]
+    (notification,) = bucket["NotificationConfiguration"]["LambdaConfigurations"]
+    assert notification["Function"] == {"Fn::GetAtt": ["IngestFunction", "Arn"]}
+    assert notification["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "incoming/"}]
+    assert bucket["ObjectLockEnabled"] is True
+    assert "ObjectLockConfiguration" not in bucket  # retention is set per notice by the worker
+
+
+def test_work_queue_outlasts_the_worker(cfn: dict[str, Any]) -> None:
+    worker = cfn["Resources"]["WorkerFunction"]["Properties"]
+    queue = cfn["Resources"]["WorkQueue"]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * worker["Timeout"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["WorkDeadLetterQueue", "Arn"]}
+    (mapping,) = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert "MaximumConcurrency" in mapping["Properties"]["ScalingConfig"]
+
+
+def test_every_makefile_build_has_its_target(sam: dict[str, Any]) -> None:
+    for logical_id, resource in sam["Resources"].items():
+        metadata = resource.get("Metadata", {})
+        if metadata.get("BuildMethod") != "makefile":
+            continue
+        properties = resource["Properties"]
+        folder = metadata.get("ContextPath") or properties.get("CodeUri") or properties["ContentUri"]
+        makefile = (ROOT / folder / "Makefile").read_text(encoding="utf-8")
+        assert re.search(rf"^(build-\S+ )*build-{logical_id}\b.*:", makefile, re.MULTILINE), logical_id
+        source = properties.get("CodeUri") or properties["ContentUri"]
+        assert (ROOT / source).is_dir(), f"{logical_id}: {source} is missing"
+
+
+def test_the_layer_ships_nothing_that_needs_an_operator_tool() -> None:
+    """The layer build leaves the operator tools out (Makefile --exclude); nothing shipped may import them."""
+    makefile = (ROOT / "layers" / "relance" / "Makefile").read_text(encoding="utf-8")
+    left_out = re.findall(r"--exclude='(relance/[^']+)'", makefile)
+    assert "relance/devstack.py" in left_out
+    modules = tuple(name.removesuffix(".py").replace("/", ".") for name in left_out)
+    package = ROOT / "layers" / "relance" / "python"
+    for path in (package / "relance").rglob("*.py"):
+        name = ".".join(path.relative_to(package).with_suffix("").parts)
+        if name.removesuffix(".__init__").startswith(modules):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            imported = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            for module in imported:
+                assert not module.startswith(modules), f"{name} imports {module}, which the layer leaves out"
