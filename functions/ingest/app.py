@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from relance.services.ingest import ingest_object
 
 from relance.bootstrap import runtime
+from relance.services.ingest import ingest_object
 
 logger = Logger()
 tracer = Tracer()
@@ -22,8 +23,10 @@ metrics = Metrics()
 @event_source(data_class=S3Event)
 def lambda_handler(event: S3Event, context: LambdaContext) -> dict[str, Any]:
     rt = runtime()
+    # S3 notifications carry the key URL-encoded ("factures+mars.csv"); Powertools decodes it only in the
+    # EventBridge variant of the event.
     reports = [
-        ingest_object(rt, record.s3.get_object.key).summary()
+        ingest_object(rt, unquote_plus(record.s3.get_object.key)).summary()
         for record in event.records
         if record.s3.bucket.name == rt.settings.bucket
     ]

@@ -1,0 +1,133 @@
+"""Rows as read from a file, and what validation makes of them: typed fields or a rejection."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Generic, TypeVar
+
+from relance.domain.models import CustomerKind, InvoiceStatus
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RawRow:
+    """One record of the file: its line (CSV) or position (JSON), and its cells by the file's headers."""
+
+    line: int
+    cells: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of a CSV or JSON file with the headers in the file's order, and the kind the file announced."""
+
+    headers: tuple[str, ...]
+    rows: tuple[RawRow, ...]
+    announced: str | None = None
+
+
+@dataclass(frozen=True)
+class Rejection:
+    line: int
+    reason: str
+    values: Mapping[str, str]
+
+    def as_dict(self) -> dict[str, object]:
+        return {"line": self.line, "reason": self.reason, "values": dict(self.values)}
+
+
+@dataclass(frozen=True)
+class RowWarning:
+    """Stored, but worth a look: an overpayment, an ignored column, an amount the book kept."""
+
+    line: int | None
+    message: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"line": self.line, "message": self.message}
+
+
+@dataclass(frozen=True)
+class CustomerFields:
+    """A customer as a file describes it; `given` names the fields the file has a column for."""
+
+    line: int
+    customer_id: str
+    name: str
+    email: str
+    given: frozenset[str]
+    cc: tuple[str, ...] = ()
+    language: str = "fr"
+    kind: CustomerKind = CustomerKind.BUSINESS
+    address: tuple[str, ...] = ()
+    country: str = "FR"
+    siren: str | None = None
+    account_manager_email: str | None = None
+    policy: str | None = None
+    waive_penalties: bool = False
+    do_not_dun: bool = False
+
+
+@dataclass(frozen=True)
+class InvoiceFields:
+    line: int
+    invoice_id: str
+    customer_id: str
+    issue_date: date
+    due_date: date
+    currency: str
+    total: Decimal
+    given: frozenset[str]
+    amount_paid: Decimal | None = None
+    payment_link: str | None = None
+    purchase_order: str | None = None
+    status: InvoiceStatus | None = None
+
+
+@dataclass(frozen=True)
+class PaymentFields:
+    """Money received for one invoice. `occurrence` tells apart identical payments without a reference."""
+
+    line: int
+    invoice_id: str
+    paid_on: date
+    amount: Decimal
+    payment_id: str | None = None
+    customer_id: str | None = None
+    currency: str | None = None
+    occurrence: int = 1
+    # A credit note applied as a payment: its number, so the report and the event say where it came from.
+    credit_note: str | None = None
+
+
+@dataclass(frozen=True)
+class BuyerFields:
+    """The buyer of an e-invoice: its identifiers in order of preference, and what a new customer needs."""
+
+    candidate_ids: tuple[str, ...]
+    name: str
+    email: str | None
+    address: tuple[str, ...]
+    country: str
+
+
+@dataclass(frozen=True)
+class EInvoiceRows:
+    """What one e-invoice brings: its buyer, and either an invoice or a credit applied to an earlier one."""
+
+    buyer: BuyerFields
+    invoice: InvoiceFields | None = None
+    credit: PaymentFields | None = None
+
+
+@dataclass
+class Checked(Generic[T]):
+    """The rows of one file after validation: every row is in exactly one of the two lists."""
+
+    accepted: list[T] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    warnings: list[RowWarning] = field(default_factory=list)
