@@ -24,9 +24,10 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
     try:
         result = process_customer(runtime(), str(body["customer_id"]), str(body["run_id"]))
     except Exception:
-        # The batch processor keeps the failure quiet; the record goes back to the queue, the stack to the log.
-        logger.exception("customer failed", extra={"customer_id": body.get("customer_id"),
-                                                   "message_id": record.message_id})
+        # The batch processor keeps failures quiet: the record returns to the queue, its stack to the log.
+        logger.exception(
+            "customer failed", extra={"customer_id": body.get("customer_id"), "message_id": record.message_id}
+        )
         raise
     logger.info(
         "customer processed",

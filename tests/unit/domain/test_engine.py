@@ -118,7 +118,10 @@ def test_a_customer_messaged_today_gets_nothing_more_today_even_without_spacing(
     who = customer(last_message_on=date(2026, 3, 5))
 
     decision = decide(
-        who, [invoice(due=MONDAY, steps=("courtesy",), last_step_on=date(2026, 2, 27))], no_spacing, PARIS,
+        who,
+        [invoice(due=MONDAY, steps=("courtesy",), last_step_on=date(2026, 2, 27))],
+        no_spacing,
+        PARIS,
         date(2026, 3, 5),
     )
 

@@ -467,10 +467,14 @@ def _create_bucket(name: str, properties: dict[str, Any]) -> None:
         client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": status})
     rules = properties.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration")
     if rules:
-        # CloudFormation says ServerSideEncryptionByDefault where the API says ApplyServerSideEncryptionByDefault.
+        # CloudFormation's ServerSideEncryptionByDefault is the API's ApplyServerSideEncryptionByDefault.
         api_rules = [
-            {("ApplyServerSideEncryptionByDefault" if key == "ServerSideEncryptionByDefault" else key): value
-             for key, value in rule.items()}
+            {
+                (
+                    "ApplyServerSideEncryptionByDefault" if key == "ServerSideEncryptionByDefault" else key
+                ): value
+                for key, value in rule.items()
+            }
             for rule in rules
         ]
         client.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": api_rules})

@@ -8,8 +8,8 @@ import shutil
 import sys
 import time
 import warnings
-from contextlib import redirect_stdout
 from collections.abc import Callable
+from contextlib import redirect_stdout
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
@@ -259,11 +259,16 @@ def _print_summary(
     print(file=stream)
     for result in ingest:
         for report in result.get("files", []):
-            counts = ", ".join(f"{report[name]} {name.replace('_', ' ')}" for name in
-                               ("rows", "created", "updated", "unchanged", "rejected", "applied_payments")
-                               if report.get(name))
+            counts = ", ".join(
+                f"{report[name]} {name.replace('_', ' ')}"
+                for name in ("rows", "created", "updated", "unchanged", "rejected", "applied_payments")
+                if report.get(name)
+            )
             problem = f"; {report['error']}" if report.get("error") else ""
-            print(f"ingest {report['file']}: {counts or 'empty'}{problem} -> {report['report_key']}", file=stream)
+            print(
+                f"ingest {report['file']}: {counts or 'empty'}{problem} -> {report['report_key']}",
+                file=stream,
+            )
     sent = sum(1 for entry in timeline if entry["outcome"] == "sent")
     notices = sum(1 for entry in timeline if entry["notice_key"])
     print(

@@ -155,23 +155,34 @@ def decide(
         key = invoice.invoice_id
         if next_action_date(customer, invoice, policy, calendar, today) != today:
             if invoice.paused_until is not None and today <= invoice.paused_until:
-                holds.append(Hold(key, f"paused until {invoice.paused_until.isoformat()} ({invoice.pause_reason})"))
+                holds.append(
+                    Hold(key, f"paused until {invoice.paused_until.isoformat()} ({invoice.pause_reason})")
+                )
             elif _waits_for_next_message(customer, invoice, policy, calendar, today):
-                holds.append(Hold(key, f"waits to join the customer's next message (last one on "
-                                       f"{customer.last_message_on})"))
+                holds.append(
+                    Hold(
+                        key,
+                        f"waits to join the customer's next message (last one on {customer.last_message_on})",
+                    )
+                )
             continue
         planned = plan_next_step(invoice, policy, calendar, today, next_message_day(customer, policy))
         assert planned is not None  # next_action_date is today only when a step is planned for today
         if invoice.balance < planned.step.min_balance:
-            holds.append(Hold(key, f"balance {invoice.balance} is below the minimum {planned.step.min_balance} "
-                                   f"of step '{planned.step.id}'; escalation stops here"))
+            holds.append(
+                Hold(
+                    key,
+                    f"balance {invoice.balance} is below the minimum {planned.step.min_balance} "
+                    f"of step '{planned.step.id}'; escalation stops here",
+                )
+            )
             stopped.add(key)
             continue
         actions.append(InvoiceAction(invoice=invoice, step=planned.step, index=planned.index))
 
     message_items = [item for item in actions if item.step.sends_message]
     message_step = max(message_items, key=lambda item: item.index).step if message_items else None
-    # Every invoice's next date follows today's message, so the index never promises a day the spacing forbids.
+    # Next dates follow today's message, so the index never promises a day the message spacing forbids.
     after = replace(customer, last_message_on=today) if message_step is not None else customer
     acted = {item.invoice.invoice_id: item for item in actions}
     next_action_on: dict[str, date | None] = {}

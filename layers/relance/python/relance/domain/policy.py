@@ -93,10 +93,15 @@ def policy_from_mapping(data: Any, source: str) -> Policy:
         raise PolicyError(f"{source}: unknown field '{unknown[0]}'")
     spacing = data.get("min_days_between_messages", 0)
     if isinstance(spacing, bool) or not isinstance(spacing, int) or spacing < 0:
-        raise PolicyError(f"{source}: field 'min_days_between_messages' must be an integer of 0 or more, "
-                          f"got {spacing!r}")
-    return Policy(name=name, description=str(data.get("description", "")).strip(), steps=steps,
-                  min_days_between_messages=spacing)
+        raise PolicyError(
+            f"{source}: field 'min_days_between_messages' must be an integer of 0 or more, got {spacing!r}"
+        )
+    return Policy(
+        name=name,
+        description=str(data.get("description", "")).strip(),
+        steps=steps,
+        min_days_between_messages=spacing,
+    )
 
 
 def _step(raw: Any, source: str, position: int) -> Step:

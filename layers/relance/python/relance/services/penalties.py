@@ -78,7 +78,7 @@ def jurisdiction_for(country: str, customer: Customer) -> Jurisdiction:
 
 
 def _payments_of(invoice: Invoice, dated: Sequence[DatedPayment]) -> list[tuple[date, Decimal]]:
-    """The invoice's dated payments; an amount paid before Relance knew the invoice counts from the due date."""
+    """Dated payments of the invoice; what was paid before Relance knew of it counts from its due date."""
     known = [(payment.on, payment.amount) for payment in dated if payment.invoice_id == invoice.invoice_id]
     undated = invoice.amount_paid - sum((amount for _, amount in known), ZERO)
     if undated > 0:

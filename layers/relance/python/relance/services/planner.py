@@ -54,8 +54,9 @@ def run_request(event: Mapping[str, Any], calendar: BusinessCalendar, now: datet
             run_date = date.fromisoformat(str(event["run_date"]))
             return RunRequest(run_date, str(event.get("run_id") or f"replay-{run_date.isoformat()}"))
         if event.get("scheduled_time"):
+            # The scheduler gives each attempt a new execution id; the run is the day, whatever the attempt.
             run_date = calendar.local_date(_instant(str(event["scheduled_time"])))
-            return RunRequest(run_date, str(event.get("execution_id") or f"scheduled-{run_date.isoformat()}"))
+            return RunRequest(run_date, f"daily-{run_date.isoformat()}")
         if event.get("source") == "aws.events" and event.get("time"):
             run_date = calendar.local_date(_instant(str(event["time"])))
             return RunRequest(run_date, str(event.get("id") or f"scheduled-{run_date.isoformat()}"))
