@@ -238,6 +238,7 @@ class EmbeddedAws:
 
     endpoint: str
     _server: Any
+    _saved_environment: dict[str, str | None] = field(default_factory=dict)
 
     @classmethod
     def start(cls) -> EmbeddedAws:
@@ -249,21 +250,30 @@ class EmbeddedAws:
         server.start()
         endpoint = f"http://127.0.0.1:{port}"
         # Fake credentials and an explicit endpoint: nothing this process does can reach a real account.
-        os.environ.update(
-            {
-                "AWS_ENDPOINT_URL": endpoint,
-                "AWS_ACCESS_KEY_ID": "embedded",
-                "AWS_SECRET_ACCESS_KEY": "embedded",
-                "AWS_SESSION_TOKEN": "embedded",
-                "AWS_DEFAULT_REGION": REGION,
-                "AWS_REGION": REGION,
-            }
-        )
-        os.environ.pop("AWS_PROFILE", None)
-        return cls(endpoint=endpoint, _server=server)
+        embedded = {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "embedded",
+            "AWS_SECRET_ACCESS_KEY": "embedded",
+            "AWS_SESSION_TOKEN": "embedded",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "AWS_PROFILE": None,
+        }
+        saved = {name: os.environ.get(name) for name in embedded}
+        for name, value in embedded.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        return cls(endpoint=endpoint, _server=server, _saved_environment=saved)
 
     def stop(self) -> None:
         self._server.stop()
+        for name, value in self._saved_environment.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
     def reset(self) -> None:
         request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")  # noqa: S310

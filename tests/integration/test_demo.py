@@ -1,0 +1,181 @@
+"""`relance demo` end to end: what a finance team would look at after `make demo`."""
+
+from __future__ import annotations
+
+import email
+import json
+import subprocess
+import sys
+from collections import defaultdict
+from decimal import Decimal
+from email.policy import default
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One demo run on the shipped sample book; a subprocess, since the demo owns its embedded AWS."""
+    out = tmp_path_factory.mktemp("demo")
+    run = subprocess.run(  # noqa: S603 - our own interpreter and command
+        [
+            sys.executable,
+            "-c",
+            "import sys; from relance.cli import main; sys.exit(main(sys.argv[1:]))",
+            "demo",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    (out / "stdout.txt").write_text(run.stdout, encoding="utf-8")
+    return out
+
+
+def timeline(out: Path) -> list[dict]:
+    return json.loads((out / "timeline.json").read_text(encoding="utf-8"))
+
+
+def pdf_text(path: Path) -> str:
+    text = "\n".join(page.extract_text() for page in PdfReader(path).pages)
+    return " ".join(text.replace("\u00a0", " ").split())
+
+
+def test_every_email_parses_with_a_text_and_an_html_part(demo: Path):
+    messages = sorted((demo / "emails").glob("*.eml"))
+
+    assert len(messages) >= 30
+    for path in messages:
+        message = email.message_from_bytes(path.read_bytes(), policy=default)
+        assert message.get_body(("plain",)) is not None, path.name
+        assert message.get_body(("html",)) is not None, path.name
+        assert message["Subject"], path.name
+
+
+def test_the_formal_notice_names_the_debtor_invoices_amount_and_deadline(demo: Path):
+    [notice] = sorted((demo / "notices").glob("C004_*formal_notice*.pdf"))
+
+    text = pdf_text(notice)
+
+    assert "MISE EN DEMEURE" in text
+    assert "Transports Bernard SAS" in text
+    assert "F2026-0104" in text
+    assert "12 000,00 €" in text  # principal due
+    assert "31 mars 2026" in text  # 8-day deadline from the notice of 23 March
+    assert "Atelier Durand SAS" in text
+
+
+def test_the_notice_breakdown_equals_relance_interest_for_the_same_invoice(demo: Path):
+    [notice] = sorted((demo / "notices").glob("C004_*formal_notice*.pdf"))
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from relance.cli import main; sys.exit(main(sys.argv[1:]))",
+            "interest",
+            "--jurisdiction",
+            "FR",
+            "--amount",
+            "12000.00",
+            "--currency",
+            "EUR",
+            "--due",
+            "2026-02-11",
+            "--as-of",
+            "2026-03-23",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    claim = json.loads(cli.stdout)
+    text = pdf_text(notice)
+
+    def french(amount: str) -> str:
+        units, cents = f"{Decimal(amount):,.2f}".split(".")
+        return f"{units.replace(',', ' ')},{cents} €"
+
+    assert Decimal(claim["interest"]) > 0
+    assert f"Pénalités de retard arrêtées au 23 mars 2026 : {french(claim['interest'])}" in text
+    assert f"Indemnité forfaitaire pour frais de recouvrement : {french(claim['indemnity'])}" in text
+    for period in claim["periods"]:
+        assert f"= {french(period['interest'])}" in text
+    total = Decimal(claim["total_claim"])
+    assert f"Total réclamé : {french(str(total))}" in text
+
+
+def test_the_disputing_customer_gets_nothing_after_the_dispute(demo: Path):
+    events = [e for e in timeline(demo) if e["customer_id"] == "C003"]
+    dispute = next(e for e in events if e["kind"] == "status" and e["step"] == "disputed")
+
+    later = [e for e in events if e["kind"] == "escalation" and e["date"] >= dispute["date"]]
+
+    assert dispute["date"] == "2026-02-20"
+    assert later == []
+
+
+def test_the_customer_with_several_invoices_gets_one_message_a_day_listing_them(demo: Path):
+    messages_by_day: dict[str, int] = defaultdict(int)
+    grouped = []
+    for event in timeline(demo):
+        if event["customer_id"] == "C006" and event["kind"] == "escalation" and "email" in event["channels"]:
+            messages_by_day[event["date"]] += 1
+            if len(event["invoice_ids"]) > 1:
+                grouped.append(event)
+
+    assert max(messages_by_day.values()) == 1
+    assert any(len(event["invoice_ids"]) == 3 for event in grouped)
+
+
+def test_paid_invoices_get_nothing_after_their_payment(demo: Path):
+    events = timeline(demo)
+    for payment in (e for e in events if e["kind"] == "payment"):
+        [invoice] = payment["invoice_ids"]
+        fully_paid = invoice in {"F2026-0101", "F2026-0102", "F2026-0111", "F2026-0105", "F2026-0106"}
+        if not fully_paid:
+            continue
+        after = [
+            e
+            for e in events
+            if e["kind"] == "escalation" and invoice in e["invoice_ids"] and e["date"] >= payment["date"]
+        ]
+        assert after == [], invoice
+
+
+def test_the_good_payer_receives_nothing(demo: Path):
+    assert [e for e in timeline(demo) if e["customer_id"] == "C001" and e["kind"] == "escalation"] == []
+
+
+def test_malformed_rows_are_reported_and_the_others_stored(demo: Path):
+    report = json.loads((demo / "reports" / "invoices_invoices.csv.json").read_text(encoding="utf-8"))
+
+    assert report["created"] == 11
+    reasons = {rejection["values"]["invoice_id"]: rejection["reason"] for rejection in report["rejections"]}
+    assert set(reasons) == {"F2026-0112", "F2026-0113"}
+    assert "negative" in reasons["F2026-0112"] or "-150" in reasons["F2026-0112"]
+    assert "C099" in reasons["F2026-0113"]
+
+
+def test_the_timeline_is_documented_shape(demo: Path):
+    for entry in timeline(demo):
+        assert {
+            "date",
+            "customer_id",
+            "invoice_ids",
+            "step",
+            "channels",
+            "outcome",
+            "message_id",
+            "notice_key",
+            "amount_due",
+        } <= set(entry)
+    assert "dispatches sent" in (demo / "stdout.txt").read_text(encoding="utf-8")
