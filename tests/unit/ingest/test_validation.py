@@ -311,3 +311,32 @@ def test_payment_rejections_name_the_field():
         5: "amount '0' is zero",
         6: "currency 'euros' is not an ISO 4217 currency code such as EUR or GBP",
     }
+
+
+def test_a_contractual_late_payment_rate_is_read_from_customers_and_invoices():
+    customers = check_customers(
+        table("incoming/customers/c.csv", "Code client;Nom;Email;Taux pénalités\nC1;A;a@a.example;12,5 %\n"),
+        POLICIES,
+    )
+    invoices_checked = check_invoices(
+        invoices(
+            "F-1;C1;15/03/2026;14/04/2026;100,00;EUR;15",
+            header=("invoice_id;customer_id;issue_date;due_date;total;currency;late_interest_rate"),
+        )
+    )
+
+    assert customers.accepted[0].contract_rate == Decimal("12.5")
+    assert invoices_checked.accepted[0].contract_rate == Decimal("15")
+
+
+def test_a_rate_that_is_not_a_yearly_percentage_is_refused():
+    checked = check_invoices(
+        invoices(
+            "F-1;C1;15/03/2026;14/04/2026;100,00;EUR;0",
+            "F-2;C1;15/03/2026;14/04/2026;100,00;EUR;dix",
+            header="invoice_id;customer_id;issue_date;due_date;total;currency;contract_rate",
+        )
+    )
+
+    assert set(reasons(checked)) == {2, 3}
+    assert all("contract_rate" in reason for reason in reasons(checked).values())

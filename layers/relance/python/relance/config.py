@@ -44,6 +44,9 @@ class Settings:
     consumer_policy: str
     due_shards: int
     notice_retention_days: int
+    # French B2B: "split" takes each half-year's rate (the default reading of L441-10); "fixed" keeps the
+    # rate of the half-year in which the invoice became late for the whole delay.
+    interest_rate_mode: str = "split"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -105,4 +108,12 @@ class Settings:
             consumer_policy=env.get("CONSUMER_POLICY", "fr-b2c").strip() or "fr-b2c",
             due_shards=integer("DUE_SHARDS", 4),
             notice_retention_days=integer("NOTICE_RETENTION_DAYS", 1826),
+            interest_rate_mode=_rate_mode(env.get("INTEREST_RATE_MODE", "split")),
         )
+
+
+def _rate_mode(raw: str) -> str:
+    mode = raw.strip().lower() or "split"
+    if mode not in {"split", "fixed"}:
+        raise ConfigError(f"INTEREST_RATE_MODE={raw!r} must be split or fixed")
+    return mode

@@ -52,6 +52,8 @@ class Customer:
     policy: str | None = None
     do_not_dun: bool = False
     waive_penalties: bool = False
+    # The late-payment rate of the customer's terms (percent a year), used instead of the statutory one.
+    contract_rate: Decimal | None = None
     contact_status: ContactStatus = ContactStatus.OK
     late_invoices: int = 0
     average_days_late: Decimal = ZERO
@@ -89,6 +91,7 @@ class Invoice:
     pause_reason: str | None = None
     payment_link: str | None = None
     purchase_order: str | None = None
+    contract_rate: Decimal | None = None
 
     @property
     def balance(self) -> Decimal:

@@ -164,6 +164,18 @@ def parse_money(field: str, text: str, currency: str, *, allow_zero: bool = Fals
     return value.quantize(step)
 
 
+def parse_rate(field: str, text: str) -> Decimal:
+    """A yearly rate in percent: `12,5`, `12.5 %`, `12,5%`; more than 0 and below 100."""
+    raw = text.strip().rstrip("%").strip()
+    try:
+        value = parse_amount(raw)
+    except AmountError:
+        raise FieldError(f"{field} {text!r} is not a rate: write it in percent a year, e.g. 12,5") from None
+    if not 0 < value < 100:
+        raise FieldError(f"{field} {text!r} must be a yearly rate in percent, above 0 and below 100")
+    return value
+
+
 def parse_text(field: str, text: str) -> str:
     """Free text (a name, a reference): anything printable, on one line."""
     if _CONTROL.search(text.strip()):

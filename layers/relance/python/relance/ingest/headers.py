@@ -87,6 +87,10 @@ ALIASES: Mapping[FileKind, Mapping[str, Sequence[str]]] = {
             "penalites_exonerees",
         ),
         "do_not_dun": ("do_not_dun", "ne_pas_relancer", "pas_de_relance", "no_dunning", "exclu_relance"),
+        # The late-payment rate agreed in the customer's terms or on the invoice, percent a year.
+        "contract_rate": ("contract_rate", "late_interest_rate", "penalty_rate", "taux_penalites",
+                          "taux_de_penalites", "taux_des_penalites", "taux_penalites_de_retard",
+                          "taux_interet_retard", "taux_d_interet_de_retard"),
     },
     FileKind.INVOICES: {
         "invoice_id": (
@@ -164,6 +168,10 @@ ALIASES: Mapping[FileKind, Mapping[str, Sequence[str]]] = {
             "ref_commande",
         ),
         "status": ("status", "statut", "etat"),
+        # The late-payment rate agreed in the customer's terms or on the invoice, percent a year.
+        "contract_rate": ("contract_rate", "late_interest_rate", "penalty_rate", "taux_penalites",
+                          "taux_de_penalites", "taux_des_penalites", "taux_penalites_de_retard",
+                          "taux_interet_retard", "taux_d_interet_de_retard"),
     },
     FileKind.PAYMENTS: {
         "invoice_id": (

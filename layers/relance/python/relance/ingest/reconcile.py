@@ -30,6 +30,7 @@ CUSTOMER_FIELDS = (
     "policy",
     "waive_penalties",
     "do_not_dun",
+    "contract_rate",
 )
 # A change to these can start, stop or re-pace the customer's reminders.
 CUSTOMER_SCHEDULE_FIELDS = frozenset({"do_not_dun", "policy", "kind"})
@@ -42,6 +43,7 @@ INVOICE_FIELDS = (
     "payment_link",
     "purchase_order",
     "status",
+    "contract_rate",
 )
 INVOICE_SCHEDULE_FIELDS = frozenset({"due_date", "currency", "total", "amount_paid", "status"})
 # A file may stop dunning (cancel, dispute); only a person reopens, in the console.
@@ -70,6 +72,7 @@ def customer_values(fields: CustomerFields) -> dict[str, Any]:
         "policy": fields.policy,
         "waive_penalties": fields.waive_penalties,
         "do_not_dun": fields.do_not_dun,
+        "contract_rate": fields.contract_rate,
     }
 
 
@@ -119,6 +122,7 @@ def new_invoice(fields: InvoiceFields) -> InvoicePlan:
         "payment_link": fields.payment_link,
         "purchase_order": fields.purchase_order,
         "status": status.value,
+        "contract_rate": fields.contract_rate,
     }
     return InvoicePlan(values=values)
 
@@ -134,6 +138,7 @@ def invoice_changes(stored: Mapping[str, Any], fields: InvoiceFields) -> Invoice
         "total": fields.total,
         "payment_link": fields.payment_link,
         "purchase_order": fields.purchase_order,
+        "contract_rate": fields.contract_rate,
     }
     for name, value in plain.items():
         if name in fields.given and _comparable(stored.get(name)) != _comparable(value):

@@ -70,6 +70,7 @@ class CustomerFields:
     policy: str | None = None
     waive_penalties: bool = False
     do_not_dun: bool = False
+    contract_rate: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class InvoiceFields:
     payment_link: str | None = None
     purchase_order: str | None = None
     status: InvoiceStatus | None = None
+    contract_rate: Decimal | None = None
 
 
 @dataclass(frozen=True)

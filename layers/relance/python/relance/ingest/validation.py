@@ -29,6 +29,7 @@ from relance.ingest.fields import (
     parse_link,
     parse_money,
     parse_policy,
+    parse_rate,
     parse_siren,
     parse_status,
     parse_text,
@@ -165,6 +166,7 @@ def check_customers(table: Table, policies: Collection[str]) -> Checked[Customer
         policy = row.read(lambda field, text: parse_policy(field, text, policies), "policy")
         waive = row.read(parse_flag, "waive_penalties")
         do_not_dun = row.read(parse_flag, "do_not_dun")
+        contract_rate = row.read(parse_rate, "contract_rate") if row.cell("contract_rate") else None
         if row.problems or not (customer_id and name and email and language and kind and country):
             checked.rejected.append(row.rejection())
             continue
@@ -185,6 +187,7 @@ def check_customers(table: Table, policies: Collection[str]) -> Checked[Customer
                 policy=policy,
                 waive_penalties=bool(waive),
                 do_not_dun=bool(do_not_dun),
+                contract_rate=contract_rate,
             )
         )
     return checked
@@ -242,6 +245,7 @@ def check_invoices(table: Table) -> Checked[InvoiceFields]:
         payment_link = row.read(parse_link, "payment_link")
         purchase_order = row.read(parse_text, "purchase_order")
         status = row.read(parse_status, "status")
+        contract_rate = row.read(parse_rate, "contract_rate") if row.cell("contract_rate") else None
         if issue_date and due_date and due_date < issue_date:
             row.problems.append(
                 f"due_date {due_date.isoformat()} is before issue_date {issue_date.isoformat()}"
@@ -271,6 +275,7 @@ def check_invoices(table: Table) -> Checked[InvoiceFields]:
                 payment_link=payment_link,
                 purchase_order=purchase_order or None,
                 status=status,
+                contract_rate=contract_rate,
             )
         )
     return checked

@@ -170,7 +170,8 @@ def _produce(
         _customer_file(rt, customer.customer_id, policy) if needs_file else CustomerFile([], [], {})
     )
     produced.claims = claims_for(
-        settings.country, customer, claiming, today, customer_file.payments, customer_file.notice_dates
+        settings.country, customer, claiming, today, customer_file.payments, customer_file.notice_dates,
+        settings.interest_rate_mode,
     )
     for currency, items in decision.letters_by_currency().items():
         # Policy validation guarantees every letter step a deadline.

@@ -7,7 +7,6 @@ interest is still to be computed, and the escalation log carries the reason.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +21,7 @@ from relance.domain.money import (
     LateClaim,
     MissingRateError,
     RateBook,
+    RateMode,
     RatePeriod,
     Waiver,
     WaiverScope,
@@ -93,6 +93,7 @@ def claim_for(
     today: date,
     payments: Sequence[DatedPayment] = (),
     notice_date: date | None = None,
+    rate_mode: str = "split",
 ) -> Claim:
     waiver = (
         Waiver("penalties waived for this customer", WaiverScope.CUSTOMER)
@@ -101,6 +102,11 @@ def claim_for(
     )
     try:
         jurisdiction = jurisdiction_for(country, customer)
+        rules = jurisdiction.rules
+        # The invoice's own terms win over the customer's; where the law fixes the rate, none applies.
+        agreed = invoice.contract_rate or customer.contract_rate
+        contract_rate = agreed if rules.contract_rate is not None else None
+        mode = RateMode(rate_mode)
         late = compute_claim(
             jurisdiction,
             amount=invoice.total,
@@ -109,6 +115,8 @@ def claim_for(
             as_of=today,
             payments=_payments_of(invoice, payments),
             notice_date=notice_date if notice_date is not None else today,
+            rate_mode=mode if mode in rules.rate_modes else None,
+            contract_rate=contract_rate,
             waiver=waiver,
             rates=rate_book(),
         )
@@ -160,18 +168,12 @@ def claims_for(
     today: date,
     payments: Sequence[DatedPayment] = (),
     notice_dates: dict[str, date] | None = None,
+    rate_mode: str = "split",
 ) -> dict[str, Claim]:
     notices = notice_dates or {}
     return {
         invoice.invoice_id: claim_for(
-            country, customer, invoice, today, payments, notices.get(invoice.invoice_id)
+            country, customer, invoice, today, payments, notices.get(invoice.invoice_id), rate_mode
         )
         for invoice in invoices
     }
-
-
-def payments_by_invoice(payments: Iterable[DatedPayment]) -> dict[str, list[DatedPayment]]:
-    grouped: dict[str, list[DatedPayment]] = defaultdict(list)
-    for payment in payments:
-        grouped[payment.invoice_id].append(payment)
-    return grouped

@@ -31,6 +31,7 @@ def customer_from_record(record: CustomerRecord) -> Customer:
         policy=record.policy,
         do_not_dun=bool(record.do_not_dun),
         waive_penalties=bool(record.waive_penalties),
+        contract_rate=record.contract_rate,
         contact_status=ContactStatus(record.contact_status),
         late_invoices=int(record.late_invoices or 0),
         average_days_late=record.average_days_late or ZERO,
@@ -54,6 +55,7 @@ def invoice_from_record(record: InvoiceRecord) -> Invoice:
         pause_reason=record.pause_reason,
         payment_link=record.payment_link,
         purchase_order=record.purchase_order,
+        contract_rate=record.contract_rate,
     )
 
 
