@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -78,6 +78,12 @@ class Runtime:
     @cached_property
     def bus(self) -> EventBusPublisher:
         return EventBusPublisher(self.client("events"), self.settings.event_bus)
+
+    def retain_until(self, day: date) -> datetime:
+        """Evidence stored on `day` stays under Object Lock until then (the stack's retention setting)."""
+        return datetime.combine(
+            day + timedelta(days=self.settings.notice_retention_days), time(0), tzinfo=UTC
+        )
 
     def policy_for(self, customer: Customer) -> Policy:
         """The customer's own policy when set, else the stack's default for its kind."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from email.message import EmailMessage
 from email.utils import getaddresses
 from typing import Any
@@ -26,8 +27,11 @@ class SesMailer:
         self._client = client
         self._configuration_set = configuration_set
 
-    def send(self, message: EmailMessage) -> str:
-        """Returns SES's message id. Recipients come from the message's own To and Cc headers."""
+    def send(self, message: EmailMessage, tags: dict[str, str] | None = None) -> str:
+        """Returns SES's message id. Recipients come from the message's own To and Cc headers.
+
+        `tags` travel with SES's delivery, bounce and complaint events, so feedback finds the customer.
+        """
         recipients = [
             address for _, address in getaddresses(message.get_all("To", []) + message.get_all("Cc", []))
         ]
@@ -39,6 +43,8 @@ class SesMailer:
         }
         if self._configuration_set:
             kwargs["ConfigurationSetName"] = self._configuration_set
+        if tags:
+            kwargs["EmailTags"] = [{"Name": name, "Value": _tag_value(value)} for name, value in tags.items()]
         try:
             response = self._client.send_email(**kwargs)
         except ClientError as exc:
@@ -49,3 +55,8 @@ class SesMailer:
                 ) from exc
             raise
         return str(response["MessageId"])
+
+
+def _tag_value(value: str) -> str:
+    # SES tag values allow only ASCII letters, digits, '_', '-', '.' and '@'.
+    return re.sub(r"[^A-Za-z0-9_.@-]", "_", value)[:256]

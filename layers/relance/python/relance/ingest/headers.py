@@ -88,9 +88,17 @@ ALIASES: Mapping[FileKind, Mapping[str, Sequence[str]]] = {
         ),
         "do_not_dun": ("do_not_dun", "ne_pas_relancer", "pas_de_relance", "no_dunning", "exclu_relance"),
         # The late-payment rate agreed in the customer's terms or on the invoice, percent a year.
-        "contract_rate": ("contract_rate", "late_interest_rate", "penalty_rate", "taux_penalites",
-                          "taux_de_penalites", "taux_des_penalites", "taux_penalites_de_retard",
-                          "taux_interet_retard", "taux_d_interet_de_retard"),
+        "contract_rate": (
+            "contract_rate",
+            "late_interest_rate",
+            "penalty_rate",
+            "taux_penalites",
+            "taux_de_penalites",
+            "taux_des_penalites",
+            "taux_penalites_de_retard",
+            "taux_interet_retard",
+            "taux_d_interet_de_retard",
+        ),
     },
     FileKind.INVOICES: {
         "invoice_id": (
@@ -169,9 +177,17 @@ ALIASES: Mapping[FileKind, Mapping[str, Sequence[str]]] = {
         ),
         "status": ("status", "statut", "etat"),
         # The late-payment rate agreed in the customer's terms or on the invoice, percent a year.
-        "contract_rate": ("contract_rate", "late_interest_rate", "penalty_rate", "taux_penalites",
-                          "taux_de_penalites", "taux_des_penalites", "taux_penalites_de_retard",
-                          "taux_interet_retard", "taux_d_interet_de_retard"),
+        "contract_rate": (
+            "contract_rate",
+            "late_interest_rate",
+            "penalty_rate",
+            "taux_penalites",
+            "taux_de_penalites",
+            "taux_des_penalites",
+            "taux_penalites_de_retard",
+            "taux_interet_retard",
+            "taux_d_interet_de_retard",
+        ),
     },
     FileKind.PAYMENTS: {
         "invoice_id": (

@@ -8,10 +8,9 @@ the claim still taken does not know whether the email left, so it holds the cust
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, timedelta
 from typing import Any
 
 from relance.adapters.dynamo.mapping import customer_from_record, event_record, invoice_from_record
@@ -31,7 +30,10 @@ from relance.rendering.environment import render_email
 from relance.rendering.mime import Attachment, build_message, mailbox, stable_message_id
 from relance.rendering.pdf import formal_notice_pdf
 from relance.services import documents
-from relance.services.penalties import Claim, DatedPayment, claims_for
+from relance.services.call_tasks import send_call_task
+from relance.services.customer_file import CustomerFile, load_customer_file
+from relance.services.handoff import prepare_handoff
+from relance.services.penalties import Claim, claims_for
 
 COMMIT_ATTEMPTS = 3
 
@@ -53,6 +55,8 @@ class _Produced:
     """What the dispatch has done so far, so that a failure knows whether anything left the house."""
 
     notices: list[NoticeRef] = field(default_factory=list)
+    # Other documents kept as evidence (hand-off packs): logged with the notices, not attached to the email.
+    evidence: list[NoticeRef] = field(default_factory=list)
     claims: dict[str, Claim] = field(default_factory=dict)
     published: dict[str, str] = field(default_factory=dict)
     call_task_message_id: str | None = None
@@ -126,15 +130,6 @@ def process_customer(rt: Runtime, customer_id: str, run_id: str) -> DispatchResu
     )
 
 
-@dataclass(frozen=True)
-class CustomerFile:
-    """The customer's history from the escalation log: what was sent, what was paid, when notices went."""
-
-    history: list[dict[str, Any]]
-    payments: list[DatedPayment]
-    notice_dates: dict[str, date]
-
-
 def _claim_refused(rt: Runtime, customer_id: str, today: date, dispatch_key: str) -> DispatchResult:
     fresh = rt.customers.get(customer_id)
     if fresh is not None and fresh.last_dispatch == dispatch_key:
@@ -165,12 +160,16 @@ def _produce(
     today = decision.on
     attachments: list[Attachment] = []
     claiming = [item.invoice for item in decision.actions if item.step.claim_penalties]
-    needs_file = bool(claiming) or bool(decision.with_action(Action.CALL_TASK))
-    customer_file = (
-        _customer_file(rt, customer.customer_id, policy) if needs_file else CustomerFile([], [], {})
-    )
+    # The log is read only when today's steps need the customer's history.
+    needs_file = bool(claiming) or any(decision.with_action(a) for a in (Action.CALL_TASK, Action.HANDOFF))
+    customer_file = load_customer_file(rt, customer.customer_id, policy) if needs_file else CustomerFile()
     produced.claims = claims_for(
-        settings.country, customer, claiming, today, customer_file.payments, customer_file.notice_dates,
+        settings.country,
+        customer,
+        claiming,
+        today,
+        customer_file.payments,
+        customer_file.notice_dates,
         settings.interest_rate_mode,
     )
     for currency, items in decision.letters_by_currency().items():
@@ -196,7 +195,7 @@ def _produce(
             key,
             body,
             "application/pdf",
-            retain_until=_retain_until(today, settings.notice_retention_days),
+            retain_until=rt.retain_until(today),
             metadata={
                 "customer-id": customer.customer_id,
                 "step": deadline_step.id,
@@ -214,11 +213,15 @@ def _produce(
         items = decision.with_action(action)
         if items:
             detail = _bus_detail(customer, items, dispatch_key, run_id, produced.notices)
+            if action is Action.HANDOFF:
+                pack = prepare_handoff(rt, customer, items, dispatch_key, today, customer_file)
+                produced.evidence.append(NoticeRef(key=pack.key, sha256=pack.sha256))
+                detail["evidence_pack"] = {"key": pack.key, "sha256": pack.sha256}
             produced.published[detail_type] = rt.bus.publish(detail_type, detail)
 
     call_items = decision.with_action(Action.CALL_TASK)
     if call_items:
-        produced.call_task_message_id = _send_call_task(
+        produced.call_task_message_id = send_call_task(
             rt, customer, invoices, call_items, dispatch_key, today, customer_file
         )
 
@@ -256,102 +259,9 @@ def _produce(
             attachments=tuple(attachments),
             headers={"X-Relance-Dispatch": dispatch_key, "X-Relance-Step": step.id},
         )
-        produced.message_id = rt.mailer.send(message)
-
-
-def _send_call_task(
-    rt: Runtime,
-    customer: Customer,
-    invoices: Sequence[Invoice],
-    items: Sequence[InvoiceAction],
-    dispatch_key: str,
-    today: date,
-    customer_file: CustomerFile,
-) -> str:
-    """Emails the account manager the customer's whole file and a call script; the task is kept in S3."""
-    settings = rt.settings
-    history = customer_file.history
-    payments = [
-        {
-            "on": p.on,
-            "amount": p.amount,
-            "currency": _currency_of(invoices, p.invoice_id),
-            "invoice": p.invoice_id,
-        }
-        for p in customer_file.payments
-    ]
-    open_invoices = [
-        invoice for invoice in invoices if invoice.status is InvoiceStatus.OPEN and invoice.balance > 0
-    ]
-    context = documents.call_task_context(
-        company=settings.company,
-        customer=customer,
-        step=items[0].step,
-        invoices=open_invoices,
-        history=history,
-        payments=payments,
-        today=today,
-    )
-    rendered = render_email("call_task", context)
-    recipient = customer.account_manager_email or settings.company.reply_to
-    message = build_message(
-        sender=mailbox(settings.company.name, settings.sender_email),
-        reply_to=mailbox(settings.company.name, settings.company.reply_to),
-        to=[mailbox("", recipient)],
-        cc=[],
-        subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
-        message_id=stable_message_id(f"{dispatch_key}#call_task", settings.sender_email),
-        headers={"X-Relance-Dispatch": dispatch_key, "X-Relance-Step": "call_task"},
-    )
-    task = {
-        "customer_id": customer.customer_id,
-        "dispatch": dispatch_key,
-        "assignee": recipient,
-        "invoices": [item.invoice.invoice_id for item in items],
-        "step": items[0].step.id,
-        "subject": rendered.subject,
-    }
-    rt.store.put_file(
-        f"tasks/{customer.customer_id}/{today.isoformat()}-{items[0].step.id}.json",
-        json.dumps(task, indent=2).encode("utf-8"),
-        "application/json",
-    )
-    return rt.mailer.send(message)
-
-
-def _customer_file(rt: Runtime, customer_id: str, policy: Policy) -> CustomerFile:
-    letter_steps = {step.id for step in policy.steps if Action.LETTER in step.actions}
-    history: list[dict[str, Any]] = []
-    payments: list[DatedPayment] = []
-    notice_dates: dict[str, date] = {}
-    for record in rt.events.for_customer(customer_id):
-        if record.kind == EventKind.PAYMENT.value:
-            payments += [
-                DatedPayment(invoice_id, record.occurred_on, record.amount or ZERO)
-                for invoice_id in record.invoice_ids[:1]
-            ]
-            continue
-        history.append(
-            {
-                "on": record.occurred_on,
-                "kind": record.kind,
-                "step": record.step,
-                "channels": list(record.channels),
-                "outcome": record.outcome,
-                "message_id": record.message_id,
-            }
+        produced.message_id = rt.mailer.send(
+            message, tags={"customer_id": customer.customer_id, "dispatch": dispatch_key, "step": step.id}
         )
-        if record.kind == EventKind.ESCALATION.value and record.outcome == Outcome.SENT.value:
-            for line in record.lines or []:
-                if line.step in letter_steps:
-                    notice_dates.setdefault(line.invoice_id, record.occurred_on)
-    return CustomerFile(history=history, payments=payments, notice_dates=notice_dates)
-
-
-def _currency_of(invoices: Sequence[Invoice], invoice_id: str) -> str:
-    return next((invoice.currency for invoice in invoices if invoice.invoice_id == invoice_id), "EUR")
 
 
 def _bus_detail(
@@ -427,7 +337,7 @@ def _escalation_event(
         reason=reason,
         run_id=run_id,
         message_id=produced.message_id,
-        notices=tuple(produced.notices),
+        notices=(*produced.notices, *produced.evidence),
         detail=detail,
     )
 
@@ -534,7 +444,3 @@ def _keep_evidence_of_send(rt: Runtime, event: EscalationEvent) -> None:
         rt.events.append(event_record(event))
     except Exception:
         logger.exception("could not log a sent dispatch", extra={"customer_id": event.customer_id})
-
-
-def _retain_until(today: date, days: int) -> datetime:
-    return datetime.combine(today + timedelta(days=days), time(0), tzinfo=UTC)
