@@ -147,7 +147,7 @@ def _read(path: Path | None, reader: Callable[[Path], T]) -> T | None:
 
 
 def _prepare(out: Path) -> None:
-    for folder in ("emails", "notices", "reports", "tasks"):
+    for folder in ("emails", "notices", "reports", "tasks", "handoff"):
         shutil.rmtree(out / folder, ignore_errors=True)
         (out / folder).mkdir(parents=True, exist_ok=True)
 
@@ -177,7 +177,12 @@ def _collect(pipeline: Any, out: Path) -> list[dict[str, Any]]:
     s3 = rt.client("s3")
     bucket = rt.settings.bucket
     paginator = s3.get_paginator("list_objects_v2")
-    for prefix, folder in (("notices/", "notices"), ("reports/ingest/", "reports"), ("tasks/", "tasks")):
+    for prefix, folder in (
+        ("notices/", "notices"),
+        ("reports/ingest/", "reports"),
+        ("tasks/", "tasks"),
+        ("handoff/", "handoff"),
+    ):
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             for item in page.get("Contents", []):
                 # Flattened: notices/C004/2026/03/x.pdf becomes notices/C004_2026_03_x.pdf.
