@@ -219,6 +219,8 @@ def _timeline(rt: Any) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
     for customer_id in sorted(names):
         for record in rt.events.for_customer(customer_id):
+            notices = [ref for ref in record.notices or [] if ref.key.startswith("notices/")]
+            evidence = [ref for ref in record.notices or [] if not ref.key.startswith("notices/")]
             entries.append(
                 {
                     "date": record.occurred_on.isoformat(),
@@ -230,8 +232,9 @@ def _timeline(rt: Any) -> list[dict[str, Any]]:
                     "channels": list(record.channels),
                     "outcome": record.outcome,
                     "message_id": record.message_id,
-                    "notice_key": record.notices[0].key if record.notices else None,
-                    "notice_sha256": record.notices[0].sha256 if record.notices else None,
+                    "notice_key": notices[0].key if notices else None,
+                    "notice_sha256": notices[0].sha256 if notices else None,
+                    "evidence_key": evidence[0].key if evidence else None,
                     "amount_due": str(record.amount) if record.amount is not None else None,
                     "currency": record.currency,
                     "reason": record.reason,
