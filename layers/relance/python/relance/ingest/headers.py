@@ -28,6 +28,33 @@ _CUSTOMER_ID = (
     "compte_client",
 )
 
+_INVOICE_NUMBER = (
+    "invoice_id",
+    "invoice_number",
+    "invoice",
+    "numero",
+    "n_facture",
+    "numero_facture",
+    "numero_de_facture",
+    "facture",
+    "num_facture",
+    "no_facture",
+    "ref_facture",
+    "reference_facture",
+)
+# The late-payment rate agreed in the customer's terms or on the invoice, percent a year.
+_CONTRACT_RATE = (
+    "contract_rate",
+    "late_interest_rate",
+    "penalty_rate",
+    "taux_penalites",
+    "taux_de_penalites",
+    "taux_des_penalites",
+    "taux_penalites_de_retard",
+    "taux_interet_retard",
+    "taux_d_interet_de_retard",
+)
+
 ALIASES: Mapping[FileKind, Mapping[str, Sequence[str]]] = {
     FileKind.CUSTOMERS: {
         "customer_id": _CUSTOMER_ID,
@@ -87,37 +114,11 @@ ALIASES: Mapping[FileKind, Mapping[str, Sequence[str]]] = {
             "penalites_exonerees",
         ),
         "do_not_dun": ("do_not_dun", "ne_pas_relancer", "pas_de_relance", "no_dunning", "exclu_relance"),
-        # The late-payment rate agreed in the customer's terms or on the invoice, percent a year.
-        "contract_rate": (
-            "contract_rate",
-            "late_interest_rate",
-            "penalty_rate",
-            "taux_penalites",
-            "taux_de_penalites",
-            "taux_des_penalites",
-            "taux_penalites_de_retard",
-            "taux_interet_retard",
-            "taux_d_interet_de_retard",
-        ),
+        "contract_rate": _CONTRACT_RATE,
     },
     FileKind.INVOICES: {
-        "invoice_id": (
-            "invoice_id",
-            "invoice_number",
-            "invoice",
-            "numero",
-            "n_facture",
-            "numero_facture",
-            "numero_de_facture",
-            "facture",
-            "num_facture",
-            "no_facture",
-            "ref_facture",
-            "reference_facture",
-            "piece",
-            "n_piece",
-            "numero_piece",
-        ),
+        # A "pièce" is the invoice in an accounting export, but the bank's own voucher in a payments file.
+        "invoice_id": (*_INVOICE_NUMBER, "piece", "n_piece", "numero_piece"),
         "customer_id": _CUSTOMER_ID,
         "issue_date": (
             "issue_date",
@@ -176,34 +177,10 @@ ALIASES: Mapping[FileKind, Mapping[str, Sequence[str]]] = {
             "ref_commande",
         ),
         "status": ("status", "statut", "etat"),
-        # The late-payment rate agreed in the customer's terms or on the invoice, percent a year.
-        "contract_rate": (
-            "contract_rate",
-            "late_interest_rate",
-            "penalty_rate",
-            "taux_penalites",
-            "taux_de_penalites",
-            "taux_des_penalites",
-            "taux_penalites_de_retard",
-            "taux_interet_retard",
-            "taux_d_interet_de_retard",
-        ),
+        "contract_rate": _CONTRACT_RATE,
     },
     FileKind.PAYMENTS: {
-        "invoice_id": (
-            "invoice_id",
-            "invoice_number",
-            "invoice",
-            "numero",
-            "n_facture",
-            "numero_facture",
-            "numero_de_facture",
-            "facture",
-            "num_facture",
-            "no_facture",
-            "ref_facture",
-            "reference_facture",
-        ),
+        "invoice_id": _INVOICE_NUMBER,
         "paid_on": (
             "paid_on",
             "payment_date",
