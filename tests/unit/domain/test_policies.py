@@ -99,3 +99,46 @@ def test_broken_yaml_names_the_file(tmp_path: Path):
 
     with pytest.raises(PolicyError, match=r"broken\.yaml: not valid YAML"):
         load_policy_file(path)
+
+
+def test_gentle_waives_penalties_and_every_policy_watches_payment_plans():
+    policies = load_policies()
+
+    assert policies["gentle"].waive_penalties
+    assert not policies["fr-b2b-standard"].waive_penalties
+    standard = policies["fr-b2b-standard"].payment_plan
+    assert (standard.reminder_after_days, standard.grace_days) == (3, 10)
+    for policy in policies.values():
+        terms = policy.payment_plan
+        # The reminder must be able to go before the break, even after another message of the customer.
+        assert terms.grace_days - terms.reminder_after_days + 2 > policy.min_days_between_messages, (
+            policy.name
+        )
+
+
+def _with(**fields: object) -> dict:
+    return {"name": "p", "steps": [{"id": "a", "offset_days": 1, "actions": ["email"]}], **fields}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (_with(waive_penalties="yes"), "p.yaml: field 'waive_penalties' must be true or false"),
+        (_with(payment_plan=3), "p.yaml: payment_plan: must be a mapping"),
+        (_with(payment_plan={"grace": 3}), "p.yaml: payment_plan: unknown field 'grace'"),
+        (
+            _with(payment_plan={"reminder_after_days": 0}),
+            "payment_plan: field 'reminder_after_days' must be an integer of 1 or more",
+        ),
+        (
+            _with(payment_plan={"reminder_after_days": 5, "grace_days": 4}),
+            "payment_plan: field 'grace_days' (4) must be at least 'reminder_after_days' (5)",
+        ),
+        (_with(colour="red"), "p.yaml: unknown field 'colour'"),
+    ],
+)
+def test_bad_policy_level_settings_are_refused_with_the_field(data: dict, message: str):
+    with pytest.raises(PolicyError) as refused:
+        policy_from_mapping(data, source="p.yaml")
+
+    assert message in str(refused.value)

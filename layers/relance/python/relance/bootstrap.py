@@ -8,10 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cached_property
+from functools import cache, cached_property
+from pathlib import Path
 from typing import Any
 
 import boto3
+import yaml
 
 from relance.adapters.bus import EventBusPublisher
 from relance.adapters.dynamo.binding import bind_tables
@@ -19,11 +21,23 @@ from relance.adapters.dynamo.repositories import CustomerStore, EventStore, Invo
 from relance.adapters.mailer import SesMailer
 from relance.adapters.queue import WorkQueue
 from relance.adapters.store import S3Store
+from relance.assets import asset_dir
 from relance.config import Settings
 from relance.domain.calendar import BusinessCalendar, SendingWindow
-from relance.domain.models import Customer, CustomerKind
+from relance.domain.models import Customer
 from relance.domain.policy import Policy
-from relance.policies import get_policy
+from relance.domain.selection import (
+    PolicyDefaults,
+    SelectionError,
+    SelectionRule,
+    rules_from_mapping,
+    select_policy,
+)
+from relance.policies import get_policy, load_policies
+
+# Profile rules live beside the policies, in a folder of their own so that the policy loader, which reads
+# every policies/*.yaml as a policy, never mistakes them for one.
+SELECTION_FILE = Path("selection") / "rules.yaml"
 
 Clock = Callable[[], datetime]
 
@@ -86,12 +100,25 @@ class Runtime:
         )
 
     def policy_for(self, customer: Customer) -> Policy:
-        """The customer's own policy when set, else the stack's default for its kind."""
-        if customer.policy:
-            return get_policy(customer.policy)
-        if customer.kind is CustomerKind.CONSUMER:
-            return get_policy(self.settings.consumer_policy)
-        return get_policy(self.settings.default_policy)
+        """The customer's own policy when set, else the first profile rule that matches, else the stack's
+        default for its kind."""
+        defaults = PolicyDefaults(self.settings.default_policy, self.settings.consumer_policy)
+        return get_policy(select_policy(customer, load_selection_rules(), defaults))
+
+
+@cache
+def load_selection_rules(directory: Path | None = None) -> tuple[SelectionRule, ...]:
+    """The rules of policies/selection/rules.yaml (none without the file), checked once per process."""
+    folder = directory or asset_dir("policies")
+    path = folder / SELECTION_FILE
+    if not path.is_file():
+        return ()
+    source = SELECTION_FILE.as_posix()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise SelectionError(f"{source}: not valid YAML: {exc}") from exc
+    return rules_from_mapping(data, source, known_policies=set(load_policies(directory)))
 
 
 _runtime: Runtime | None = None

@@ -295,6 +295,10 @@ def embedded_aws() -> Iterator[EmbeddedAws]:
         aws.stop()
 
 
+# The tag that tells the levers and the preview which day the embedded stack's simulated clock shows.
+SIMULATED_TODAY_TAG = "relance:simulated-today"
+
+
 @dataclass(frozen=True)
 class EmbeddedStack:
     """The stack's resources on the embedded AWS, and the environment its functions would get."""
@@ -302,6 +306,9 @@ class EmbeddedStack:
     stack_name: str
     resources: dict[str, str]
     environment: dict[str, str]
+    # The template's parameters as deployed and its Outputs resolved, as `describe_stacks` would give them.
+    parameters: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
 
     def runtime(self) -> Runtime:
         return Runtime(Settings.from_env(self.environment))
@@ -365,6 +372,56 @@ def deploy_stack(
             logical_id: resolver.urls.get(logical_id, name) for logical_id, name in resolver.names.items()
         },
         environment={**environment, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION},
+        parameters=values,
+        outputs=_outputs(resolver, document),
+    )
+
+
+def _outputs(resolver: _Resolver, document: dict[str, Any]) -> dict[str, str]:
+    """The template's Outputs as CloudFormation would resolve them; those naming no resource here are left."""
+    outputs: dict[str, str] = {}
+    for name, spec in document.get("Outputs", {}).items():
+        if not _wanted(resolver, spec):
+            continue
+        try:
+            outputs[name] = str(resolver.resolve(spec["Value"]))
+        except (TemplateError, KeyError):
+            continue
+    return outputs
+
+
+def register_stack(stack: EmbeddedStack, simulated_today: str | None = None) -> None:
+    """Makes the embedded stack answer `describe_stacks` like a deployed one: its parameters and Outputs.
+
+    The levers and the preview then find the tables, bucket and queue the same way on the demo and on a
+    real account (`--stack NAME`, plus `--endpoint URL` here). The stack holds one SSM parameter, since
+    CloudFormation wants a resource; `simulated_today` goes in a tag, the demo's clock for the levers.
+    """
+    body = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "Relance embedded stack (relance demo --serve): outputs of the resources created by "
+        "relance.devstack",
+        "Parameters": {name: {"Type": "String"} for name in stack.parameters},
+        "Resources": {
+            "EmbeddedMarker": {
+                "Type": "AWS::SSM::Parameter",
+                "Properties": {
+                    "Name": f"/relance/{stack.stack_name}/embedded",
+                    "Type": "String",
+                    "Value": "yes",
+                },
+            }
+        },
+        "Outputs": {name: {"Value": value} for name, value in stack.outputs.items()},
+    }
+    client = boto3.client("cloudformation", region_name=REGION)
+    client.create_stack(
+        StackName=stack.stack_name,
+        TemplateBody=json.dumps(body),
+        Parameters=[
+            {"ParameterKey": key, "ParameterValue": value} for key, value in stack.parameters.items()
+        ],
+        Tags=[{"Key": SIMULATED_TODAY_TAG, "Value": simulated_today}] if simulated_today else [],
     )
 
 

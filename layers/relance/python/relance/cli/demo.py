@@ -82,6 +82,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"number of simulated days (default: until {_DAYS_AFTER_LAST_DUE} days after the last due)",
     )
     parser.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out/)")
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help=(
+            "after the simulated days, keep the embedded AWS running (until Ctrl-C) for the levers and "
+            "`relance preview` (--endpoint URL --stack relance-demo); writes OUT/stack.json"
+        ),
+    )
     parser.set_defaults(handler=run)
 
 
@@ -130,8 +138,54 @@ def run(args: argparse.Namespace) -> int:
                     _apply_action(pipeline, action)
             pipeline.run_day(day)
         timeline = _collect(pipeline, out)
-    _print_summary(timeline, ingest, out, time.monotonic() - started, sys.stdout)
+        _print_summary(timeline, ingest, out, time.monotonic() - started, sys.stdout)
+        if args.serve:
+            _serve(aws, stack, pipeline.runtime.calendar.local_date(pipeline.clock()), out)
     return 0
+
+
+def _serve(aws: Any, stack: Any, today: date, out: Path) -> None:
+    """Keeps the embedded AWS up for the levers and the preview, on the demo's last simulated day."""
+    import signal
+    import threading
+
+    from relance.devstack import register_stack
+
+    register_stack(stack, simulated_today=today.isoformat())
+    (out / "stack.json").write_text(
+        json.dumps(
+            {
+                "endpoint": aws.endpoint,
+                "stack": stack.stack_name,
+                "region": stack.environment.get("AWS_REGION"),
+                "simulated_today": today.isoformat(),
+                "outputs": stack.outputs,
+                "environment": stack.environment,
+            },
+            indent=2,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    target = f"--endpoint {aws.endpoint} --stack {stack.stack_name}"
+    print(
+        f"\nEmbedded AWS serving at {aws.endpoint}, stack {stack.stack_name}, simulated today "
+        f"{today.isoformat()} (details in {out}/stack.json). Ctrl-C to stop.\n"
+        f"  relance preview --days 14 {target}\n"
+        f"  relance pause F2026-0104 --reason dispute {target}\n"
+        f"  relance plan F2026-0107 --instalments {today + timedelta(days=10)}:700.00,"
+        f"{today + timedelta(days=40)}:720.50 {target}",
+        flush=True,
+    )
+    stop = threading.Event()
+    # A terminal's Ctrl-C and a supervisor's SIGTERM both end the wait; the server then stops cleanly.
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(1):
+            pass
+    except KeyboardInterrupt:
+        pass
+    print("Embedded AWS stopped.", file=sys.stderr)
 
 
 def _read(path: Path | None, reader: Callable[[Path], T]) -> T | None:

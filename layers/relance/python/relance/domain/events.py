@@ -10,6 +10,8 @@ from enum import StrEnum
 
 class EventKind(StrEnum):
     ESCALATION = "escalation"
+    # A payment-plan reminder: a message to the customer, never an escalation step.
+    PLAN_REMINDER = "plan_reminder"
     CALL_TASK = "call_task"
     SUSPENSION = "suspension"
     HANDOFF = "handoff"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -76,6 +76,43 @@ class DunningState:
 
 
 @dataclass(frozen=True)
+class Instalment:
+    due_on: date
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class PaymentPlan:
+    """Instalments agreed with the customer; they replace the invoice's escalation schedule while kept.
+
+    Payments are not stored on the plan: whatever the invoice receives after `paid_at_start` counts toward
+    the instalments in order, so a payment file needs no notion of plans.
+    """
+
+    instalments: tuple[Instalment, ...]
+    agreed_on: date
+    # The invoice's amount_paid when the plan was agreed; the instalments sum to the balance left then.
+    paid_at_start: Decimal
+    # Indexes of the instalments already reminded: a reminder goes once per instalment, never twice.
+    reminded: tuple[int, ...] = ()
+
+    def first_uncovered(self, amount_paid: Decimal) -> int | None:
+        """The first instalment that what was paid since the plan does not cover; None when all are."""
+        paid = amount_paid - self.paid_at_start
+        running = ZERO
+        for index, instalment in enumerate(self.instalments):
+            running += instalment.amount
+            if paid < running:
+                return index
+        return None
+
+    def after_reminder(self, index: int) -> PaymentPlan:
+        if index in self.reminded:
+            return self
+        return replace(self, reminded=(*self.reminded, index))
+
+
+@dataclass(frozen=True)
 class Invoice:
     invoice_id: str
     customer_id: str
@@ -92,6 +129,8 @@ class Invoice:
     payment_link: str | None = None
     purchase_order: str | None = None
     contract_rate: Decimal | None = None
+    # Present while the invoice is under a payment plan (status PLAN).
+    plan: PaymentPlan | None = None
 
     @property
     def balance(self) -> Decimal:

@@ -45,6 +45,15 @@ class Step:
 
 
 @dataclass(frozen=True)
+class PlanTerms:
+    """How a payment plan is watched: a reminder for an instalment still uncovered `reminder_after_days`
+    after its date, and the plan is broken once one stays uncovered more than `grace_days` after it."""
+
+    reminder_after_days: int = 3
+    grace_days: int = 10
+
+
+@dataclass(frozen=True)
 class Policy:
     name: str
     description: str
@@ -52,6 +61,9 @@ class Policy:
     # A customer hears from us at most this often; steps falling due in between wait for the next message,
     # so that invoices close together travel in one message instead of one each.
     min_days_between_messages: int = 0
+    # Customers on this policy are not claimed interest and indemnity (computed and shown as waived).
+    waive_penalties: bool = False
+    payment_plan: PlanTerms = PlanTerms()
 
     def index_of(self, step_id: str) -> int:
         for index, step in enumerate(self.steps):
@@ -88,20 +100,57 @@ def policy_from_mapping(data: Any, source: str) -> Policy:
         raise PolicyError(f"{source}: field 'steps' must be a non-empty list")
     steps = tuple(_step(raw, source, position) for position, raw in enumerate(raw_steps, start=1))
     _check_order(steps, source)
-    unknown = sorted(set(data) - {"name", "description", "steps", "min_days_between_messages"})
+    unknown = sorted(set(data) - _POLICY_FIELDS)
     if unknown:
-        raise PolicyError(f"{source}: unknown field '{unknown[0]}'")
+        raise PolicyError(
+            f"{source}: unknown field '{unknown[0]}' (known: {', '.join(sorted(_POLICY_FIELDS))})"
+        )
     spacing = data.get("min_days_between_messages", 0)
     if isinstance(spacing, bool) or not isinstance(spacing, int) or spacing < 0:
         raise PolicyError(
             f"{source}: field 'min_days_between_messages' must be an integer of 0 or more, got {spacing!r}"
         )
+    waive = data.get("waive_penalties", False)
+    if not isinstance(waive, bool):
+        raise PolicyError(f"{source}: field 'waive_penalties' must be true or false, got {waive!r}")
     return Policy(
         name=name,
         description=str(data.get("description", "")).strip(),
         steps=steps,
         min_days_between_messages=spacing,
+        waive_penalties=waive,
+        payment_plan=_plan_terms(data.get("payment_plan", {}), source),
     )
+
+
+_POLICY_FIELDS = frozenset(
+    {"name", "description", "steps", "min_days_between_messages", "waive_penalties", "payment_plan"}
+)
+_PLAN_FIELDS = frozenset({"reminder_after_days", "grace_days"})
+
+
+def _plan_terms(raw: Any, source: str) -> PlanTerms:
+    where = f"{source}: payment_plan"
+    if not isinstance(raw, Mapping):
+        raise PolicyError(f"{where}: must be a mapping with {', '.join(sorted(_PLAN_FIELDS))}")
+    unknown = sorted(set(raw) - _PLAN_FIELDS)
+    if unknown:
+        raise PolicyError(f"{where}: unknown field '{unknown[0]}' (known: {', '.join(sorted(_PLAN_FIELDS))})")
+    defaults = PlanTerms()
+    values: dict[str, int] = {}
+    for field in sorted(_PLAN_FIELDS):
+        value = raw.get(field, getattr(defaults, field))
+        # A reminder on the instalment's own date would chase a customer who may still pay that day.
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise PolicyError(f"{where}: field '{field}' must be an integer of 1 or more, got {value!r}")
+        values[field] = value
+    terms = PlanTerms(**values)
+    if terms.grace_days < terms.reminder_after_days:
+        raise PolicyError(
+            f"{where}: field 'grace_days' ({terms.grace_days}) must be at least 'reminder_after_days' "
+            f"({terms.reminder_after_days}), or the plan would break before its reminder"
+        )
+    return terms
 
 
 def _step(raw: Any, source: str, position: int) -> Step:

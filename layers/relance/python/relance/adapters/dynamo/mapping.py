@@ -8,12 +8,23 @@ from relance.adapters.dynamo.records import (
     CustomerRecord,
     EventLine,
     EventRecord,
+    InstalmentAttribute,
     InvoiceRecord,
     NoticeAttribute,
+    PlanAttribute,
 )
 from relance.domain.amounts import ZERO
 from relance.domain.events import EscalationEvent
-from relance.domain.models import ContactStatus, Customer, CustomerKind, DunningState, Invoice, InvoiceStatus
+from relance.domain.models import (
+    ContactStatus,
+    Customer,
+    CustomerKind,
+    DunningState,
+    Instalment,
+    Invoice,
+    InvoiceStatus,
+    PaymentPlan,
+)
 
 
 def customer_from_record(record: CustomerRecord) -> Customer:
@@ -56,6 +67,27 @@ def invoice_from_record(record: InvoiceRecord) -> Invoice:
         payment_link=record.payment_link,
         purchase_order=record.purchase_order,
         contract_rate=record.contract_rate,
+        plan=plan_from_attribute(record.plan) if record.plan is not None else None,
+    )
+
+
+def plan_from_attribute(attribute: PlanAttribute) -> PaymentPlan:
+    return PaymentPlan(
+        instalments=tuple(Instalment(item.due_on, item.amount) for item in attribute.instalments or ()),
+        agreed_on=attribute.agreed_on,
+        paid_at_start=attribute.paid_at_start,
+        reminded=tuple(int(index) for index in attribute.reminded or ()),
+    )
+
+
+def plan_attribute(plan: PaymentPlan) -> PlanAttribute:
+    return PlanAttribute(
+        agreed_on=plan.agreed_on,
+        paid_at_start=plan.paid_at_start,
+        instalments=[
+            InstalmentAttribute(due_on=item.due_on, amount=item.amount) for item in plan.instalments
+        ],
+        reminded=list(plan.reminded),
     )
 
 

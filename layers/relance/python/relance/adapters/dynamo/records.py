@@ -79,6 +79,20 @@ class NumberIndex(GlobalSecondaryIndex["InvoiceRecord"]):
     invoice_id = UnicodeAttribute(hash_key=True)
 
 
+class InstalmentAttribute(MapAttribute):
+    due_on = DateAttribute()
+    amount = DecimalAttribute()
+
+
+class PlanAttribute(MapAttribute):
+    """A payment plan on its invoice: the instalments, and which were already reminded (never twice)."""
+
+    agreed_on = DateAttribute()
+    paid_at_start = DecimalAttribute()
+    instalments = ListAttribute(of=InstalmentAttribute, default=list)
+    reminded = ListAttribute(of=NumberAttribute, default=list)
+
+
 class InvoiceRecord(Model):
     class Meta:
         table_name = UNBOUND
@@ -99,6 +113,7 @@ class InvoiceRecord(Model):
     payment_link = UnicodeAttribute(null=True)
     purchase_order = UnicodeAttribute(null=True)
     contract_rate = DecimalAttribute(null=True)
+    plan = PlanAttribute(null=True)
     due_shard = UnicodeAttribute(null=True)
     next_action_on = DateAttribute(null=True)
     source_file = UnicodeAttribute(null=True)

@@ -1,0 +1,72 @@
+"""`relance preview --days 14`: what the daily run would send each day from the current data.
+
+Nothing is written or sent: the days are simulated in memory with the engine, the calendar, the
+grouping and the holds the run uses (relance.services.preview).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING
+
+from relance.cli.errors import CliError
+from relance.cli.levers import parse_date
+from relance.cli.stack import add_stack_arguments, aws_errors, runtime_from_args, today_of
+from relance.cli.tables import format_table
+
+if TYPE_CHECKING:
+    from relance.services.preview import Preview
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "preview",
+        help="what the daily run would send over the next days (no side effect)",
+        description=__doc__,
+    )
+    parser.add_argument("--days", type=int, default=14, help="number of days, today included (default 14)")
+    parser.add_argument("--from", dest="start", metavar="DATE", help="first day (default: today)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table per day")
+    add_stack_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from relance.services.preview import preview
+
+    if args.days < 1 or args.days > 366:
+        raise CliError(f"--days must be between 1 and 366, got {args.days}")
+    start = parse_date(args.start, "--from") if args.start else None
+    with aws_errors(args.stack):
+        rt = runtime_from_args(args)
+        result = preview(rt, start or today_of(rt), args.days)
+    print(json.dumps(result.as_dict(), indent=2, ensure_ascii=False) if args.json else render(result))
+    return 0
+
+
+def render(result: Preview) -> str:
+    blocks = []
+    for day in result.days:
+        title = f"{day.on.isoformat()} {day.on:%a}"
+        if day.closed:
+            blocks.append(f"{title}: closed ({day.closed}), nothing is sent")
+            continue
+        if not day.dispatches:
+            blocks.append(f"{title}: nothing due")
+            continue
+        rows = [
+            [
+                f"{item.customer_id} {result.customer_names.get(item.customer_id, '')}"[:32],
+                item.step or "",
+                ",".join(item.channels) or "-",
+                " ".join(item.invoice_ids),
+                " + ".join(f"{amount} {currency}" for currency, amount in item.amounts),
+                item.note or ("" if item.kind == "escalation" else item.kind.replace("_", " ")),
+            ]
+            for item in day.dispatches
+        ]
+        blocks.append(
+            f"{title}\n" + format_table(["customer", "step", "channels", "invoices", "amount", "note"], rows)
+        )
+    return "\n\n".join(blocks)
