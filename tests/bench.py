@@ -1,6 +1,7 @@
 """`make bench`: speed and cost figures, printed, never asserted by timed tests.
 
-Targets (issue 5): at most 5 ms per email render and 20 ms per formal-notice PDF on a 2-core machine.
+Targets (issue 5): at most 5 ms per email render and 20 ms per formal-notice PDF on a 2-core machine; the
+hand-off summary is printed too (one per file handed off, no target).
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ def bench_rendering() -> list[tuple[str, str]]:
     from relance.domain.models import Customer, Invoice
     from relance.policies import get_policy
     from relance.rendering.environment import render_email
-    from relance.rendering.pdf import formal_notice_pdf
+    from relance.rendering.pdf import formal_notice_pdf, handoff_summary_pdf
     from relance.services import documents
+    from relance.services.handoff import collection_route
     from relance.services.penalties import claims_for
 
     company = Company(
@@ -87,8 +89,47 @@ def bench_rendering() -> list[tuple[str, str]]:
         today=today,
         deadline=today + timedelta(days=8),
     )
+    handoff = documents.handoff_context(
+        company=company,
+        customer=customer,
+        invoices=invoices,
+        claims=claims,
+        today=today,
+        language="fr",
+        dispatch_id="C1#2026-03-23",
+        history=[
+            {
+                "on": today - timedelta(days=30 - 7 * n),
+                "kind": "escalation",
+                "step": step_id,
+                "channels": ["email"],
+                "outcome": "sent",
+                "message_id": f"0102019c-{n:04d}-message-id-from-ses-000000",
+                "invoice_ids": [invoice.invoice_id for invoice in invoices],
+                "reason": None,
+                "actor": "system",
+                "delivery": ["delivered"],
+                "deliveries": [],
+            }
+            for n, step_id in enumerate(("reminder_1", "reminder_2", "reminder_3", "formal_notice"))
+        ],
+        payments=[],
+        notices=[
+            {
+                "on": today - timedelta(days=9),
+                "step": "formal_notice",
+                "key": "notices/C1/2026/03/2026-03-14-formal_notice-EUR.pdf",
+                "sha256": "0" * 64,
+                "currency": "EUR",
+                "invoice_ids": [invoice.invoice_id for invoice in invoices],
+                "deadline": today - timedelta(days=1),
+            }
+        ],
+    )
+    handoff["route"] = collection_route("FR", customer, handoff["claims"])
     email_median, email_p95 = median_ms(lambda: render_email(step.template, context), 300)
     pdf_median, pdf_p95 = median_ms(lambda: formal_notice_pdf(letter), 60)
+    pack_median, pack_p95 = median_ms(lambda: handoff_summary_pdf(handoff), 60)
     claim_median, _ = median_ms(lambda: claims_for("FR", customer, invoices, today), 300)
     return [
         (
@@ -98,6 +139,10 @@ def bench_rendering() -> list[tuple[str, str]]:
         (
             "formal notice PDF (5 invoices, A4)",
             f"{pdf_median:.2f} ms median, {pdf_p95:.2f} ms p95 (target <= 20 ms)",
+        ),
+        (
+            "hand-off summary PDF (5 invoices, 4 emails, 1 notice)",
+            f"{pack_median:.2f} ms median, {pack_p95:.2f} ms p95",
         ),
         ("late-payment claims (5 invoices)", f"{claim_median:.3f} ms median"),
     ]
@@ -130,7 +175,7 @@ def bench_engine() -> list[tuple[str, str]]:
 
 def bench_cold_start() -> list[tuple[str, str]]:
     figures = []
-    for name in ("ingest", "planner", "worker"):
+    for name in ("ingest", "planner", "worker", "feedback"):
         code = (
             "import time,importlib.util,sys;t=time.perf_counter();"
             f"s=importlib.util.spec_from_file_location('app','{ROOT}/functions/{name}/app.py');"

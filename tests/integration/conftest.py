@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -41,3 +44,27 @@ def stack(aws: EmbeddedAws) -> Iterator[LocalPipeline]:
     pipeline = LocalPipeline.start(aws, deployed, date(2026, 3, 2))
     yield pipeline
     use_runtime(None)
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One `relance demo` run on the shipped sample book, shared by every test that reads its outputs;
+    a subprocess, since the demo owns its embedded AWS."""
+    out = tmp_path_factory.mktemp("demo")
+    run = subprocess.run(  # noqa: S603 - our own interpreter and command
+        [
+            sys.executable,
+            "-c",
+            "import sys; from relance.cli import main; sys.exit(main(sys.argv[1:]))",
+            "demo",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    (out / "stdout.txt").write_text(run.stdout, encoding="utf-8")
+    return out

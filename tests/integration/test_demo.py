@@ -17,29 +17,6 @@ from pypdf import PdfReader
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One demo run on the shipped sample book; a subprocess, since the demo owns its embedded AWS."""
-    out = tmp_path_factory.mktemp("demo")
-    run = subprocess.run(  # noqa: S603 - our own interpreter and command
-        [
-            sys.executable,
-            "-c",
-            "import sys; from relance.cli import main; sys.exit(main(sys.argv[1:]))",
-            "demo",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    (out / "stdout.txt").write_text(run.stdout, encoding="utf-8")
-    return out
-
-
 def timeline(out: Path) -> list[dict]:
     return json.loads((out / "timeline.json").read_text(encoding="utf-8"))
 

@@ -301,7 +301,7 @@ def test_the_settings_parser_is_found() -> None:
 def test_every_setting_the_code_reads_is_set_for_every_function(cfn: dict[str, Any]) -> None:
     wanted = settings_read_by_the_code()
     functions = {k: r for k, r in cfn["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
-    assert set(functions) >= {"IngestFunction", "PlannerFunction", "WorkerFunction"}
+    assert set(functions) >= {"IngestFunction", "PlannerFunction", "WorkerFunction", "FeedbackFunction"}
     for logical_id, function in functions.items():
         variables = function["Properties"]["Environment"]["Variables"]
         assert not wanted - set(variables), f"{logical_id} lacks {sorted(wanted - set(variables))}"
@@ -505,3 +505,122 @@ def test_the_layer_ships_nothing_that_needs_an_operator_tool() -> None:
             )
             for module in imported:
                 assert not module.startswith(modules), f"{name} imports {module}, which the layer leaves out"
+
+
+def _allowed_actions(role: dict[str, Any]) -> set[tuple[str, str]]:
+    """(action, resource logical id or ARN text) pairs a role allows, for exact least-privilege checks."""
+    pairs = set()
+    for statement in _allowed_statements(role):
+        for action in _as_list(statement["Action"]):
+            for resource in _as_list(statement.get("Resource", "*")):
+                targets = sorted(set(references(resource))) or [json.dumps(resource, sort_keys=True)]
+                pairs |= {(str(action), target) for target in targets}
+    return pairs
+
+
+def test_feedback_reads_customers_and_appends_to_the_log_and_nothing_else(cfn: dict[str, Any]) -> None:
+    """SES feedback can mark a customer's address and log what happened; it cannot touch invoices,
+    documents or mail, nor rewrite the escalation log."""
+    allowed = _allowed_actions(_function_roles(cfn)["FeedbackFunction"])
+    data = {
+        (action, target) for action, target in allowed if action.split(":")[0] in {"dynamodb", "s3", "ses"}
+    }
+
+    assert data == {
+        ("dynamodb:GetItem", "CustomersTable"),
+        ("dynamodb:UpdateItem", "CustomersTable"),
+        ("dynamodb:Query", "EventsTable"),
+        ("dynamodb:PutItem", "EventsTable"),
+    }
+
+
+def test_ses_events_of_the_configuration_set_reach_the_feedback_function(cfn: dict[str, Any]) -> None:
+    resources = cfn["Resources"]
+    (destination,) = [
+        r for r in resources.values() if r["Type"] == "AWS::SES::ConfigurationSetEventDestination"
+    ]
+    properties = destination["Properties"]
+    assert properties["ConfigurationSetName"] == {"Ref": "EmailConfigurationSet"}
+    assert {"delivery", "bounce", "complaint"} <= set(properties["EventDestination"]["MatchingEventTypes"])
+    assert properties["EventDestination"]["Enabled"] is True
+    topic = properties["EventDestination"]["SnsDestination"]["TopicARN"]
+    assert topic == {"Ref": "FeedbackTopic"}
+
+    subscriptions = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::SNS::Subscription" and r["Properties"]["TopicArn"] == topic
+    ]
+    assert [s["Endpoint"] for s in subscriptions] == [{"Fn::GetAtt": ["FeedbackFunction", "Arn"]}]
+    assert [s["Protocol"] for s in subscriptions] == ["lambda"]
+    # The worker sends through the configuration set these events come from.
+    variables = cfn["Resources"]["WorkerFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["SES_CONFIGURATION_SET"] == {"Ref": "EmailConfigurationSet"}
+
+
+def test_only_ses_may_publish_feedback(cfn: dict[str, Any]) -> None:
+    (policy,) = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::SNS::TopicPolicy"]
+    assert policy["Properties"]["Topics"] == [{"Ref": "FeedbackTopic"}]
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "ses.amazonaws.com"}
+    assert statement["Action"] == "sns:Publish"
+    assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+
+
+def test_failed_feedback_is_kept_and_watched(cfn: dict[str, Any]) -> None:
+    resources = cfn["Resources"]
+    (invoke_config,) = [
+        r
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::EventInvokeConfig"
+        and r["Properties"]["FunctionName"] == {"Ref": "FeedbackFunction"}
+    ]
+    failure = invoke_config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]
+    assert failure == {"Fn::GetAtt": ["FeedbackDeadLetterQueue", "Arn"]}
+    watched = [
+        r["Properties"]["Dimensions"][0]["Value"]
+        for r in resources.values()
+        if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"].get("Dimensions")
+    ]
+    assert {"Fn::GetAtt": ["FeedbackDeadLetterQueue", "QueueName"]} in watched
+    assert {"Ref": "FeedbackFunction"} in watched
+    function = resources["FeedbackFunction"]["Properties"]
+    assert function["LoggingConfig"]["LogGroup"] == {"Ref": "FeedbackLogGroup"}
+
+
+# Whoever holds these can remove or rewrite evidence before its retention date.
+EVIDENCE_BREAKERS = (
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:BypassGovernanceRetention",
+    "s3:PutBucketObjectLockConfiguration",
+    "s3:PutObjectLegalHold",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutBucketVersioning",
+    "s3:PutBucketPolicy",
+)
+
+
+def test_no_function_can_delete_or_unlock_stored_evidence(cfn: dict[str, Any]) -> None:
+    for logical_id, role in _function_roles(cfn).items():
+        for statement in _allowed_statements(role):
+            for action in EVIDENCE_BREAKERS:
+                assert not _allows(statement, action), f"{logical_id} may {action}"
+
+
+def test_evidence_is_written_under_object_lock_and_no_lifecycle_rule_expires_it(sam: dict[str, Any]) -> None:
+    bucket = sam["Resources"]["DocumentsBucket"]["Properties"]
+    assert bucket["ObjectLockEnabled"] is True
+    assert bucket["VersioningConfiguration"]["Status"] == "Enabled"
+    for rule in bucket["LifecycleConfiguration"]["Rules"]:
+        expires = {"ExpirationInDays", "ExpirationDate", "NoncurrentVersionExpiration", "Transitions"} & set(
+            rule
+        )
+        if expires:
+            prefix = rule.get("Prefix", "")
+            assert prefix, rule["Id"]
+            assert not prefix.startswith(("notices/", "handoff/")), rule["Id"]
+    retention = sam["Parameters"]["NoticeRetentionDays"]
+    assert retention["Default"] >= 5 * 365  # B2B limitation period (Code de commerce L110-4)
+    variables = sam["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["NOTICE_RETENTION_DAYS"] == {"Ref": "NoticeRetentionDays"}

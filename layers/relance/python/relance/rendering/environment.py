@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, pass_context, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, Undefined, pass_context
 from jinja2.runtime import Context
 
 from relance.assets import asset_dir
@@ -23,39 +23,70 @@ class RenderedEmail:
     html: str
 
 
+def _defined(*values: Any) -> None:
+    """A filter given a missing variable fails as the template would, not deep inside Babel."""
+    for value in values:
+        if isinstance(value, Undefined):
+            value._fail_with_undefined_error()
+
+
 @pass_context
 def _money(context: Context, amount: Decimal, currency: str) -> str:
+    _defined(amount, currency)
     return formatting.money(amount, currency, context["language"])
 
 
 @pass_context
 def _long_date(context: Context, day: date) -> str:
+    _defined(day)
     return formatting.long_date(day, context["language"])
 
 
 @pass_context
 def _short_date(context: Context, day: date) -> str:
+    _defined(day)
     return formatting.short_date(day, context["language"])
 
 
 @pass_context
 def _percent(context: Context, rate: Decimal) -> str:
+    _defined(rate)
     return formatting.percent(rate, context["language"])
+
+
+def _nowrap(text: str) -> str:
+    """An IBAN or a phone number kept on one line: a split one is misread or miscopied."""
+    _defined(text)
+    return text.replace(" ", "\u00a0")
+
+
+# Escaped outputs: HTML emails, and letters (.xml.j2), whose markup reportlab reads (a name may hold "<"
+# or "&"). Text parts and subjects are not HTML: escaping them would print "&amp;" to the customer.
+_ESCAPED = (".html", ".xml")
+
+
+def escapes(template_name: str | None) -> bool:
+    """Whether a template's output is escaped. Jinja's select_autoescape looks at the last extension
+    only, which is `.j2` for every file here, so it would escape nothing."""
+    if template_name is None:
+        return True
+    return template_name.lower().removesuffix(".j2").endswith(_ESCAPED)
 
 
 @cache
 def environment(directory: Path | None = None) -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(directory or asset_dir("templates"))),
-        # Letters (.xml.j2) are escaped too: reportlab reads their markup, and a name may hold "<".
-        autoescape=select_autoescape(enabled_extensions=("html", "xml"), default_for_string=True),
+        autoescape=escapes,  # noqa: S701 - on for .html.j2 and .xml.j2, tested in tests/unit/rendering
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,
     )
-    env.filters.update(money=_money, long_date=_long_date, short_date=_short_date, percent=_percent)
+    env.filters.update(
+        money=_money, long_date=_long_date, short_date=_short_date, percent=_percent, nowrap=_nowrap
+    )
     return env
 
 

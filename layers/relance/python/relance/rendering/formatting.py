@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
-from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal
+from babel import Locale
+from babel.dates import DateTimePattern
+from babel.dates import parse_pattern as parse_date_pattern
+from babel.numbers import NumberPattern, format_decimal
 
 # The languages the templates are written in, and the locale each formats numbers and dates with.
 LOCALES = {"fr": "fr_FR", "en": "en_GB"}
@@ -19,18 +22,40 @@ def locale_for(language: str) -> str:
         raise ValueError(f"no templates for language {language!r}; supported: {', '.join(LOCALES)}") from None
 
 
+# Babel parses the locale and the pattern on every call; a document formats dozens of amounts and dates,
+# so the parsed objects are kept (what format_currency and format_date do, minus the parsing).
+@cache
+def _locale(language: str) -> Locale:
+    return Locale.parse(locale_for(language))
+
+
+@cache
+def _currency_pattern(language: str) -> NumberPattern:
+    return _locale(language).currency_formats["standard"]
+
+
+@cache
+def _date_pattern(language: str, style: str) -> DateTimePattern:
+    locale = _locale(language)
+    pattern = "dd/MM/yyyy" if (language, style) == ("fr", "short") else locale.date_formats[style].pattern
+    return parse_date_pattern(pattern)
+
+
 def money(amount: Decimal, currency: str, language: str) -> str:
-    """`1 234,56 €` in French, `€1,234.56` in English."""
-    return format_currency(amount, currency, locale=locale_for(language))
+    """`1 234,56 €` in French, `€1,234.56` in English (Babel's format_currency, same output)."""
+    return _currency_pattern(language).apply(
+        amount, _locale(language), currency=currency, currency_digits=True
+    )
 
 
 def long_date(day: date, language: str) -> str:
     """`22 novembre 2026`, `22 November 2026`."""
-    return format_date(day, format="long", locale=locale_for(language))
+    return _date_pattern(language, "long").apply(day, _locale(language))
 
 
 def short_date(day: date, language: str) -> str:
-    return format_date(day, format="short" if language != "fr" else "dd/MM/yyyy", locale=locale_for(language))
+    """`22/11/2026` in both languages (en_GB's short format has a two-digit year)."""
+    return _date_pattern(language, "short").apply(day, _locale(language))
 
 
 def percent(rate: Decimal, language: str) -> str:

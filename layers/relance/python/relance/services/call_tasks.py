@@ -1,14 +1,20 @@
-"""Call tasks: the account manager gets the customer's whole file and a call script, and the task is kept."""
+"""Call tasks: the account manager gets the customer's whole file and a call script, and both are kept.
+
+The call sheet (the email's HTML part, a complete page) is stored under tasks/<customer>/ next to the
+task's JSON, so the file can be reopened after the email is gone.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
 from relance.bootstrap import Runtime
 from relance.domain.engine import InvoiceAction
 from relance.domain.models import Customer, Invoice, InvoiceStatus
+from relance.domain.policy import Action, Policy, Step
 from relance.rendering.environment import render_email
 from relance.rendering.mime import build_message, mailbox, stable_message_id
 from relance.services import documents
@@ -24,9 +30,10 @@ def send_call_task(
     today: date,
     customer_file: CustomerFile,
 ) -> str:
-    """Emails the account manager the customer's whole file and a call script; the task is kept in S3."""
+    """Emails the account manager the call sheet; the sheet and the task are kept in S3."""
     settings = rt.settings
-    history = customer_file.history
+    policy = rt.policy_for(customer)
+    step = max((item.step for item in items), key=policy.rank)
     payments = [
         {
             "on": p.on,
@@ -42,10 +49,15 @@ def send_call_task(
     context = documents.call_task_context(
         company=settings.company,
         customer=customer,
-        step=items[0].step,
+        step=step,
+        next_step=next_step(policy, step),
         invoices=open_invoices,
-        history=history,
+        history=[
+            {**entry, "delivery": customer_file.delivery_of(entry["message_id"])}
+            for entry in customer_file.history
+        ],
         payments=payments,
+        notices=notices_with_deadlines(policy, customer_file.notices),
         today=today,
     )
     rendered = render_email("call_task", context)
@@ -61,22 +73,36 @@ def send_call_task(
         message_id=stable_message_id(f"{dispatch_key}#call_task", settings.sender_email),
         headers={"X-Relance-Dispatch": dispatch_key, "X-Relance-Step": "call_task"},
     )
+    base = f"tasks/{customer.customer_id}/{today.isoformat()}-{step.id}"
+    rt.store.put_file(f"{base}.html", rendered.html.encode("utf-8"), "text/html; charset=utf-8")
     task = {
         "customer_id": customer.customer_id,
         "dispatch": dispatch_key,
         "assignee": recipient,
         "invoices": [item.invoice.invoice_id for item in items],
-        "step": items[0].step.id,
+        "step": step.id,
         "subject": rendered.subject,
+        "sheet_key": f"{base}.html",
     }
-    rt.store.put_file(
-        f"tasks/{customer.customer_id}/{today.isoformat()}-{items[0].step.id}.json",
-        json.dumps(task, indent=2).encode("utf-8"),
-        "application/json",
-    )
+    rt.store.put_file(f"{base}.json", json.dumps(task, indent=2).encode("utf-8"), "application/json")
     return rt.mailer.send(
         message, tags={"customer_id": customer.customer_id, "dispatch": dispatch_key, "step": "call_task"}
     )
+
+
+def next_step(policy: Policy, step: Step) -> Step | None:
+    """What follows the call if nothing changes: the script tells the customer."""
+    index = policy.rank(step)
+    return policy.steps[index + 1] if index + 1 < len(policy.steps) else None
+
+
+def notices_with_deadlines(policy: Policy, notices: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each notice sent, with the payment deadline it set (the policy's letter step, from the notice day)."""
+    letter_steps = [step for step in policy.steps if Action.LETTER in step.actions and step.deadline_days]
+    days = letter_steps[-1].deadline_days if letter_steps else None
+    return [
+        {**notice, "deadline": notice["on"] + timedelta(days=days) if days else None} for notice in notices
+    ]
 
 
 def currency_of(invoices: Sequence[Invoice], invoice_id: str) -> str:

@@ -1,7 +1,12 @@
-"""The variables every template receives, built from the domain (see templates/README.md)."""
+"""The variables every template receives, built from the domain (docs/documents.md lists them).
+
+Templates are strict (a missing variable fails the render), so every key a template may read is always
+present here, None or empty when unknown: an unknown IBAN is `None`, never a missing key.
+"""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
@@ -11,12 +16,16 @@ from typing import Any
 from relance.config import Company
 from relance.domain.amounts import ZERO, round_money
 from relance.domain.models import Customer, CustomerKind, Invoice
-from relance.domain.policy import Step
+from relance.domain.policy import Action, Step
 from relance.rendering import formatting
 from relance.services.penalties import Claim
 
 # SEPA remittance information holds 140 characters.
 _REFERENCE_LIMIT = 140
+# Ingest accepts only http(s) links; a record written another way must not put `javascript:` in an href.
+_SAFE_LINK = re.compile(r"^https?://[^\s<>\"'`\\]+$")
+# The note penalties.py gives a period priced at the customer's or invoice's own rate.
+_CONTRACTUAL = "contractual rate"
 
 
 def company_context(company: Company) -> dict[str, Any]:
@@ -37,7 +46,14 @@ def customer_context(customer: Customer) -> dict[str, Any]:
         "email": customer.email,
         "siren": customer.siren,
         "address": list(customer.address),
+        "kind": customer.kind.value,
+        # "bounced" or "complained" once SES reported it (services/feedback.py): no email reaches them.
+        "contact_status": customer.contact_status.value,
     }
+
+
+def safe_link(link: str | None) -> str | None:
+    return link if link and _SAFE_LINK.match(link) else None
 
 
 def invoice_line(
@@ -54,7 +70,7 @@ def invoice_line(
         "days_late": invoice.days_late(today),
         "step": step,
         "last_step": invoice.dunning.last_step,
-        "payment_link": invoice.payment_link,
+        "payment_link": safe_link(invoice.payment_link),
         "purchase_order": invoice.purchase_order,
         "claim": _claim(claim) if claim else None,
         "interest": claim.interest if claim else None,
@@ -77,9 +93,12 @@ def _claim(claim: Claim) -> dict[str, Any]:
                 "rate": p.rate,
                 "balance": p.balance,
                 "interest": p.interest,
+                "contractual": p.rate_note == _CONTRACTUAL,
             }
             for p in claim.periods
         ],
+        # A notice must name the rate it applies: the agreed one is not the statutory one.
+        "contractual": any(p.rate_note == _CONTRACTUAL for p in claim.periods),
         "basis": list(claim.basis),
         "incomplete": claim.interest is None,
     }
@@ -98,6 +117,31 @@ def totals(lines: Iterable[dict[str, Any]], language: str) -> list[dict[str, Any
 def payment_reference(customer: Customer, invoices: Sequence[Invoice]) -> str:
     reference = f"{customer.customer_id} " + " ".join(invoice.invoice_id for invoice in invoices)
     return reference[:_REFERENCE_LIMIT].strip()
+
+
+def attached_notices(acted: Sequence[tuple[Invoice, Step]], today: date) -> list[dict[str, Any]]:
+    """The formal notices today's email carries, one per currency, and the invoices each covers.
+
+    Mirrors the dunning service: invoices whose step writes a letter get one notice per currency, with
+    the deadline of the latest such step. The email names them, since its headline step may be another
+    (a suspension email can carry the notice of a younger invoice).
+    """
+    by_currency: dict[str, list[tuple[Invoice, Step]]] = defaultdict(list)
+    for invoice, step in acted:
+        if Action.LETTER in step.actions:
+            by_currency[invoice.currency].append((invoice, step))
+    notices = []
+    for currency, items in sorted(by_currency.items()):
+        latest = max((step for _, step in items), key=lambda step: step.offset_days)
+        notices.append(
+            {
+                "currency": currency,
+                "numbers": ", ".join(invoice.invoice_id for invoice, _ in items),
+                "plural": len(items) > 1,
+                "deadline": today + timedelta(days=latest.deadline_days or 0),
+            }
+        )
+    return notices
 
 
 def message_context(
@@ -122,6 +166,10 @@ def message_context(
         for invoice, invoice_step in acted
     ]
     deadline = today + timedelta(days=step.deadline_days) if step.deadline_days else None
+    notices = attached_notices(acted, today)
+    covered = {number for notice in notices for number in notice["numbers"].split(", ")}
+    # Invoices travel together at the highest step of the day; what that step says holds for these.
+    at_step = [line["number"] for line in lines if line["step"] == step.id]
     return {
         "language": language,
         "today": today,
@@ -134,10 +182,16 @@ def message_context(
         "penalties": penalty_totals(lines),
         "plural": len(lines) > 1,
         "numbers": ", ".join(line["number"] for line in lines),
+        "step_numbers": ", ".join(at_step),
+        "step_plural": len(at_step) > 1,
+        "all_at_step": len(at_step) == len(lines),
         "deadline": deadline,
         "b2b": customer.kind is CustomerKind.BUSINESS,
         "account_manager": account_manager,
         "payment": {"iban": company.iban, "reference": payment_reference(customer, [i for i, _ in acted])},
+        "attached_notices": notices,
+        # False when the email lists invoices the attached notice does not cover: the text then says which.
+        "notices_cover_all": bool(notices) and covered == {line["number"] for line in lines},
     }
 
 
@@ -166,6 +220,8 @@ def letter_context(
         "numbers": ", ".join(line["number"] for line in lines),
         "b2b": customer.kind is CustomerKind.BUSINESS,
         "summary": summary,
+        "contractual": any(line["claim"] and line["claim"]["contractual"] for line in lines),
+        "payment_links": [line for line in lines if line["payment_link"]],
         "payment": {"iban": company.iban, "reference": payment_reference(customer, invoices)},
     }
 
@@ -214,22 +270,79 @@ def call_task_context(
     company: Company,
     customer: Customer,
     step: Step,
+    next_step: Step | None,
     invoices: Sequence[Invoice],
     history: Sequence[dict[str, Any]],
     payments: Sequence[dict[str, Any]],
+    notices: Sequence[dict[str, Any]],
     today: date,
 ) -> dict[str, Any]:
-    """The account manager's file: every open invoice, every reminder sent, every payment received."""
+    """The account manager's call sheet: the customer's whole file and a script fitted to the stage.
+
+    `history` holds the escalation log's entries (with each email's delivery status), `notices` the formal
+    notices already sent (with their deadline when known). The stage picks the script: before any formal
+    notice the call is the last friendly chance; after one, it announces what comes next.
+    """
     language = customer.language
     lines = [invoice_line(invoice, today) for invoice in invoices]
+    latest_notice = notices[-1] if notices else None
     return {
         "language": language,
         "today": today,
         "company": company_context(company),
         "customer": customer_context(customer),
         "step": {"id": step.id},
+        "next_step": {"id": next_step.id, "offset_days": next_step.offset_days} if next_step else None,
+        "stage": "after_notice" if latest_notice else "before_notice",
+        "latest_notice": latest_notice,
         "invoices": lines,
         "totals": totals(lines, language),
+        "reminders": [entry for entry in history if entry["kind"] != "status"],
+        "statuses": [entry for entry in history if entry["kind"] == "status"],
+        "payments": list(payments),
+        "notices": list(notices),
+    }
+
+
+def handoff_context(
+    *,
+    company: Company,
+    customer: Customer,
+    invoices: Sequence[Invoice],
+    claims: dict[str, Claim],
+    today: date,
+    language: str,
+    dispatch_id: str,
+    history: Sequence[dict[str, Any]],
+    payments: Sequence[dict[str, Any]],
+    notices: Sequence[dict[str, Any]],
+) -> dict[str, Any]:
+    """The hand-off summary: what is claimed per invoice as of today, the route to court, the evidence.
+
+    Written in `language` (the creditor's, for the agency or court it goes to), not the debtor's.
+    """
+    by_currency: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for invoice in invoices:
+        line = invoice_line(invoice, today, claim=claims.get(invoice.invoice_id))
+        line["claim_total"] = line["balance"] + (line["interest"] or ZERO) + (line["indemnity"] or ZERO)
+        by_currency[invoice.currency].append(line)
+    claimed = []
+    for currency, lines in sorted(by_currency.items()):
+        [summary] = penalty_totals(lines) or [_empty_total(currency, lines)]
+        claimed.append({**summary, "lines": lines})
+    return {
+        "language": language,
+        "today": today,
+        "dispatch_id": dispatch_id,
+        "company": company_context(company),
+        "customer": customer_context(customer),
+        "b2b": customer.kind is CustomerKind.BUSINESS,
+        "claims": claimed,
+        "incomplete": any(item["incomplete"] for item in claimed),
+        "waived": any(
+            line["claim"] and line["claim"]["waived"] for item in claimed for line in item["lines"]
+        ),
         "history": list(history),
         "payments": list(payments),
+        "notices": list(notices),
     }

@@ -1,16 +1,79 @@
-"""The hand-off to collection: the evidence a collection agency or a court will ask for."""
+"""The hand-off to collection: the evidence a collection agency or a court will ask for.
+
+Two documents under handoff/<customer>/<date>/, both written once under Object Lock:
+- summary.pdf: creditor and debtor, what is claimed per invoice as of the hand-off day (principal,
+  interest, indemnity), the route to court, the history of reminders, the notices with their SHA-256;
+- evidence.json: the same as data, plus the summary's own key and SHA-256. Its SHA-256 goes into the
+  CollectionHandoffRequested event, so that one hash commits to the whole pack.
+
+Both must come out byte for byte the same when the dispatch is retried the same day (the store refuses
+different bytes under an evidence key): the pack tells the file as it stood when the hand-off day began,
+so what an earlier attempt of the day logged (a failed send) and SES feedback logged since midnight are
+left out.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
 
 from relance.adapters.store import StoredObject
 from relance.bootstrap import Runtime
+from relance.domain.amounts import round_money
 from relance.domain.engine import InvoiceAction
-from relance.domain.models import Customer
+from relance.domain.models import Customer, CustomerKind
+from relance.rendering.pdf import handoff_summary_pdf
+from relance.services import documents
+from relance.services.call_tasks import notices_with_deadlines
 from relance.services.customer_file import CustomerFile
+from relance.services.penalties import claims_for
+
+INDEX_FORMAT = "relance-evidence-index/1"
+# Simplified recovery of small claims (CPCE L125-1, R125-1 to R125-8): principal and interest combined.
+SMALL_CLAIMS_LIMIT = Decimal("5000.00")
+_POSTCODE_LINE = re.compile(r"^\s*\d{5}\s+\S")
+
+
+def collection_route(country: str, customer: Customer, claimed: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Where the file goes if the debtor still does not pay, under French law (late-payment-law.md).
+
+    The simplified small-claims procedure fits claims of at most 5,000 EUR in principal and interest (the
+    fixed indemnity is not counted); it needs the debtor's agreement, so the injonction de payer is named
+    as well: before the commercial court of the debtor's seat on Cerfa 12946*02 for a business debtor,
+    the judicial court on Cerfa 12948*06 for a consumer. Outside France the pack names no procedure.
+    """
+    if country != "FR":
+        return {"applicable": False, "country": country}
+    business = customer.kind is CustomerKind.BUSINESS
+    in_euros = all(item["currency"] == "EUR" for item in claimed)
+    complete = not any(item["incomplete"] for item in claimed)
+    amount = sum(
+        (item["principal"] + item["interest"] for item in claimed if item["currency"] == "EUR"), Decimal(0)
+    )
+    if not in_euros:
+        why_not = "currency"
+    elif not complete:
+        why_not = "incomplete"
+    elif amount > SMALL_CLAIMS_LIMIT:
+        why_not = "over_limit"
+    else:
+        why_not = None
+    return {
+        "applicable": True,
+        "country": country,
+        "small_claims": why_not is None,
+        "small_claims_amount": amount,
+        "small_claims_limit": SMALL_CLAIMS_LIMIT,
+        "small_claims_why_not": why_not,
+        "court": "commercial" if business else "judicial",
+        "form": "Cerfa 12946*02" if business else "Cerfa 12948*06",
+        "debtor_place": next((line for line in customer.address if _POSTCODE_LINE.match(line)), None),
+        "limitation_years": 5 if business else 2,
+    }
 
 
 def prepare_handoff(
@@ -21,39 +84,191 @@ def prepare_handoff(
     today: date,
     customer_file: CustomerFile,
 ) -> StoredObject:
-    """Stores the evidence index of the file handed off: every notice with its SHA-256, every email sent."""
-    index = {
-        "customer_id": customer.customer_id,
-        "customer_name": customer.name,
-        "dispatch_id": dispatch_key,
-        "prepared_on": today.isoformat(),
+    """Stores the summary PDF, then the evidence index that names it; returns the index."""
+    settings = rt.settings
+    invoices = [item.invoice for item in items]
+    claims = claims_for(
+        settings.country,
+        customer,
+        invoices,
+        today,
+        customer_file.payments,
+        customer_file.notice_dates,
+        settings.interest_rate_mode,
+    )
+    # The file as it stood at midnight: a retry later in the day must rebuild the very same pack.
+    cutoff = datetime.combine(today, time(0), tzinfo=rt.calendar.timezone)
+    history = [
+        {
+            **entry,
+            "delivery": customer_file.delivery_of(entry["message_id"], cutoff),
+            "deliveries": customer_file.deliveries_of(entry["message_id"], cutoff),
+        }
+        for entry in customer_file.history
+        if entry["on"] < today
+    ]
+    payments = [
+        {
+            "on": p.on,
+            "invoice": p.invoice_id,
+            "amount": p.amount,
+            "currency": _currency(invoices, p.invoice_id),
+        }
+        for p in customer_file.payments
+    ]
+    policy = rt.policy_for(customer)
+    notices = notices_with_deadlines(policy, [n for n in customer_file.notices if n["on"] < today])
+    context = documents.handoff_context(
+        company=settings.company,
+        customer=customer,
+        invoices=invoices,
+        claims=claims,
+        today=today,
+        # The pack goes to an agency or a court of the creditor's country, in its language.
+        language="fr" if settings.country == "FR" else "en",
+        dispatch_id=dispatch_key,
+        history=history,
+        payments=payments,
+        notices=notices,
+    )
+    context["route"] = collection_route(settings.country, customer, context["claims"])
+
+    base = f"handoff/{customer.customer_id}/{today.isoformat()}"
+    metadata = {"customer-id": customer.customer_id, "dispatch": dispatch_key}
+    retain_until = rt.retain_until(today)
+    summary = rt.store.put_evidence(
+        f"{base}/summary.pdf",
+        handoff_summary_pdf(context),
+        "application/pdf",
+        retain_until=retain_until,
+        metadata={**metadata, "document": "handoff-summary"},
+    )
+    index = evidence_index(context, summary, cutoff)
+    return rt.store.put_evidence(
+        f"{base}/evidence.json",
+        json.dumps(index, indent=2, ensure_ascii=False).encode("utf-8"),
+        "application/json",
+        retain_until=retain_until,
+        metadata={**metadata, "document": "evidence-index", "summary-sha256": summary.sha256},
+    )
+
+
+def evidence_index(context: dict[str, Any], summary: StoredObject, cutoff: datetime) -> dict[str, Any]:
+    """The pack as data: every amount as a string, every date ISO, nothing that varies between retries."""
+    customer, company = context["customer"], context["company"]
+    route = {
+        key: (str(value) if isinstance(value, Decimal) else value) for key, value in context["route"].items()
+    }
+    return {
+        "format": INDEX_FORMAT,
+        "dispatch_id": context["dispatch_id"],
+        "prepared_on": context["today"].isoformat(),
+        "feedback_logged_before": cutoff.isoformat(),
+        "customer_id": customer["id"],
+        "customer_name": customer["name"],
+        "creditor": {"name": company["name"], "siren": company["siren"], "address": company["address"]},
+        "debtor": {
+            "name": customer["name"],
+            "siren": customer["siren"],
+            "address": customer["address"],
+            "email": customer["email"],
+            "kind": customer["kind"],
+        },
+        "summary": {"key": summary.key, "sha256": summary.sha256},
         "invoices": [
             {
-                "invoice_id": item.invoice.invoice_id,
-                "currency": item.invoice.currency,
-                "balance": str(item.invoice.balance),
-                "due_date": item.invoice.due_date.isoformat(),
+                "invoice_id": line["number"],
+                "issue_date": line["issue_date"].isoformat(),
+                "due_date": line["due_date"].isoformat(),
+                "currency": line["currency"],
+                "total": _amount(line["total"], line["currency"]),
+                "paid": _amount(line["paid"], line["currency"]),
+                "balance": _amount(line["balance"], line["currency"]),
+                "interest": _amount(line["interest"], line["currency"]),
+                "indemnity": _amount(line["indemnity"], line["currency"]),
+                "claim_total": _amount(line["claim_total"], line["currency"]),
+                "interest_periods": [
+                    {
+                        "from": p["start"].isoformat(),
+                        "to": p["end"].isoformat(),
+                        "days": p["days"],
+                        "rate": str(p["rate"]),
+                        "balance": str(p["balance"]),
+                        "interest": str(p["interest"]),
+                    }
+                    for p in (line["claim"]["periods"] if line["claim"] else [])
+                ],
             }
-            for item in items
+            for claimed in context["claims"]
+            for line in claimed["lines"]
         ],
-        "notices": [{**notice, "on": notice["on"].isoformat()} for notice in customer_file.notices],
+        "totals": [
+            {
+                "currency": claimed["currency"],
+                "principal": _amount(claimed["principal"], claimed["currency"]),
+                "interest": _amount(claimed["interest"], claimed["currency"]),
+                "interest_incomplete": claimed["incomplete"],
+                "indemnity": _amount(claimed["indemnity"], claimed["currency"]),
+                "total": _amount(claimed["total"], claimed["currency"]),
+            }
+            for claimed in context["claims"]
+        ],
+        "route": route,
+        "notices": [
+            {
+                "on": notice["on"].isoformat(),
+                "step": notice["step"],
+                "key": notice["key"],
+                "sha256": notice["sha256"],
+                "currency": notice["currency"],
+                "invoice_ids": notice["invoice_ids"],
+                "deadline": notice["deadline"].isoformat() if notice["deadline"] else None,
+            }
+            for notice in context["notices"]
+        ],
         "emails": [
             {
                 "on": entry["on"].isoformat(),
                 "step": entry["step"],
                 "message_id": entry["message_id"],
                 "outcome": entry["outcome"],
+                "invoice_ids": entry["invoice_ids"],
+                "delivery": entry["delivery"],
+                "feedback": [
+                    {
+                        "on": delivery.on.isoformat(),
+                        "status": delivery.status,
+                        "recipients": list(delivery.recipients),
+                        "reason": delivery.reason,
+                    }
+                    for delivery in entry["deliveries"]
+                ],
             }
-            for entry in customer_file.history
+            for entry in context["history"]
             if entry["message_id"]
         ],
+        "payments": [
+            {"on": p["on"].isoformat(), "invoice_id": p["invoice"], "amount": str(p["amount"])}
+            for p in context["payments"]
+        ],
+        "statuses": [
+            {
+                "on": entry["on"].isoformat(),
+                "status": entry["step"],
+                "invoice_ids": entry["invoice_ids"],
+                "reason": entry["reason"],
+                "actor": entry["actor"],
+            }
+            for entry in context["history"]
+            if entry["kind"] == "status"
+        ],
     }
-    key = f"handoff/{customer.customer_id}/{today.isoformat()}/evidence.json"
-    body = json.dumps(index, indent=2, ensure_ascii=False).encode("utf-8")
-    return rt.store.put_evidence(
-        key,
-        body,
-        "application/json",
-        retain_until=rt.retain_until(today),
-        metadata={"customer-id": customer.customer_id, "dispatch": dispatch_key},
-    )
+
+
+def _amount(value: Decimal | None, currency: str) -> str | None:
+    """ "2310.00", not "2310" or "2310.0": the currency's minor unit, as on the documents."""
+    return None if value is None else str(round_money(value, currency))
+
+
+def _currency(invoices: Sequence[Any], invoice_id: str) -> str | None:
+    return next((invoice.currency for invoice in invoices if invoice.invoice_id == invoice_id), None)

@@ -1,0 +1,129 @@
+"""Names, numbers and addresses come from files: they can never add a header or run in the HTML."""
+
+from __future__ import annotations
+
+import email
+from email.policy import default
+from io import BytesIO
+
+import pytest
+from pypdf import PdfReader
+
+from relance.rendering.environment import render_email
+from relance.rendering.mime import AddressError, Attachment, build_message, mailbox, stable_message_id
+from relance.rendering.pdf import formal_notice_pdf
+
+from . import contexts
+from .test_templates import LANGUAGES, STEP_TEMPLATES
+
+HOSTILE = '<script>alert("x")</script>\r\nBcc: victim@evil.example'
+
+
+def hostile_context(name: str, language: str) -> dict:
+    context = contexts.email_context(name, language, debtor=contexts.customer(True, language, name=HOSTILE))
+    context["invoices"][0]["number"] = '<img src=x onerror="steal()">'
+    context["customer"]["address"] = ["<b>1 rue</b>", "75001 Paris"]
+    return context
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("name", STEP_TEMPLATES)
+def test_a_hostile_name_or_invoice_number_is_inert_in_the_html(name: str, language: str):
+    email_ = render_email(name, hostile_context(name, language))
+
+    assert "<script" not in email_.html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in email_.html
+    assert "<img" not in email_.html
+    assert "&lt;img src=x onerror=&#34;steal()&#34;&gt;" in email_.html
+    # The text part is not HTML: it shows the characters as they are.
+    assert '<img src=x onerror="steal()">' in email_.text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_hostile_name_is_inert_in_the_call_sheet(language: str):
+    context = contexts.call_task_context(language)
+    context["customer"]["name"] = HOSTILE
+
+    sheet = render_email("call_task", context)
+
+    assert "<script" not in sheet.html
+    assert "&lt;script&gt;" in sheet.html
+
+
+def message(name: str = HOSTILE, subject: str = "Relance\r\nBcc: victim@evil.example", **headers: str):
+    return build_message(
+        sender=mailbox("Atelier Durand SAS\nX-Injected: yes", "relances@durand.example"),
+        reply_to=mailbox("Atelier Durand SAS", "compta@durand.example"),
+        to=[mailbox(name, "client@example.org")],
+        cc=[mailbox("", "cc@example.org")],
+        subject=subject,
+        text="texte",
+        html="<p>html</p>",
+        message_id=stable_message_id("C1#2026-03-02", "relances@durand.example"),
+        attachments=(Attachment("notice.pdf", "application/pdf", b"%PDF-1.4"),),
+        headers=headers or {"X-Relance-Dispatch": "C1#2026-03-02\r\nBcc: victim@evil.example"},
+    )
+
+
+def test_a_name_with_a_line_break_cannot_add_a_header():
+    raw = message().as_bytes()
+    parsed = email.message_from_bytes(raw, policy=default)
+
+    assert parsed["Bcc"] is None
+    assert parsed["X-Injected"] is None
+    assert [address.addr_spec for address in parsed["To"].addresses] == ["client@example.org"]
+    assert parsed["To"].addresses[0].display_name == '<script>alert("x")</script> Bcc: victim@evil.example'
+    assert parsed["Subject"] == "Relance Bcc: victim@evil.example"
+    assert parsed["X-Relance-Dispatch"] == "C1#2026-03-02 Bcc: victim@evil.example"
+    header_block = raw.split(b"\r\n\r\n", 1)[0]
+    assert b"\r\nBcc:" not in header_block
+    assert b"\nX-Injected" not in header_block
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u0085", "\x0b", "\u2029", "\x9b"])
+def test_unicode_line_separators_are_flattened_too(separator: str):
+    parsed = email.message_from_bytes(
+        message(name=f"Client{separator}Bcc: x@evil.example").as_bytes(), policy=default
+    )
+
+    assert parsed["Bcc"] is None
+    assert parsed["To"].addresses[0].display_name == "Client Bcc: x@evil.example"
+
+
+def test_a_name_cannot_add_a_recipient():
+    parsed = email.message_from_bytes(
+        message(name='Client", other@evil.example, "x').as_bytes(), policy=default
+    )
+
+    assert [address.addr_spec for address in parsed["To"].addresses] == ["client@example.org"]
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["client@example.org\r\nBcc: victim@evil.example", "client@example.org, victim@evil.example", "nobody"],
+)
+def test_an_address_that_is_not_one_is_refused(address: str):
+    with pytest.raises(AddressError):
+        mailbox("Client", address)
+
+
+def test_the_message_id_is_stable_and_the_from_carries_the_company_name():
+    first, second = message(), message()
+
+    assert first["Message-ID"] == second["Message-ID"]
+    assert first["Message-ID"].endswith("@durand.example>")
+    parsed = email.message_from_bytes(first.as_bytes(), policy=default)
+    assert parsed["From"].addresses[0].display_name == "Atelier Durand SAS X-Injected: yes"
+    assert parsed["Reply-To"].addresses[0].addr_spec == "compta@durand.example"
+
+
+def test_a_hostile_name_prints_as_text_in_the_formal_notice():
+    context = contexts.letter_context("fr")
+    context["customer"]["name"] = 'Bernard & Fils <b>SAS</b> <font size="40">'
+    context["invoices"][0]["number"] = "F<1>&2"
+
+    pdf = formal_notice_pdf(context)
+
+    text = " ".join(page.extract_text() for page in PdfReader(BytesIO(pdf)).pages)
+    assert 'Bernard & Fils <b>SAS</b> <font size="40">' in " ".join(text.split())
+    assert "F<1>&2" in text
