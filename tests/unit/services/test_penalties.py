@@ -108,3 +108,18 @@ def test_an_invoice_in_another_currency_than_the_law_fixes_the_indemnity_in_gets
 
     assert claim.note is not None
     assert claim.indemnity == Decimal("0.00")
+
+
+def test_a_good_payers_policy_waives_penalties_for_everyone_it_applies_to():
+    from relance.policies import get_policy
+    from relance.services.penalties import policy_waiver
+
+    gentle, standard = get_policy("gentle"), get_policy("fr-b2b-standard")
+
+    waived = claim_for("FR", customer(), worked_example(), date(2025, 9, 30), waiver=policy_waiver(gentle))
+    claimed = claim_for("FR", customer(), worked_example(), date(2025, 9, 30), waiver=policy_waiver(standard))
+
+    assert waived.waived
+    assert (waived.interest, waived.waived_interest) == (Decimal("0.00"), Decimal("830.09"))
+    assert not claimed.waived
+    assert claimed.interest == Decimal("830.09")

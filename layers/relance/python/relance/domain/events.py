@@ -17,6 +17,8 @@ class EventKind(StrEnum):
     HANDOFF = "handoff"
     PAYMENT = "payment"
     STATUS = "status"
+    # What SES says became of a message: delivered, bounced, complained, delayed.
+    DELIVERY = "delivery"
 
 
 class Outcome(StrEnum):

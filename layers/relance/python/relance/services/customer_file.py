@@ -15,7 +15,6 @@ from relance.domain.policy import Action, Policy
 from relance.services.penalties import DatedPayment
 
 # The kind of the events services/feedback.py appends for SES delivery notifications.
-DELIVERY_KIND = "delivery"
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ def load_customer_file(rt: Runtime, customer_id: str, policy: Policy) -> Custome
                 for invoice_id in record.invoice_ids[:1]
             )
             continue
-        if record.kind == DELIVERY_KIND:
+        if record.kind == EventKind.DELIVERY.value:
             if record.message_id:
                 file.deliveries.setdefault(record.message_id, []).append(_delivery(record))
             continue

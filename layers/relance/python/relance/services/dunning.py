@@ -38,7 +38,7 @@ from relance.services import documents, plans
 from relance.services.call_tasks import send_call_task
 from relance.services.customer_file import CustomerFile, load_customer_file
 from relance.services.handoff import prepare_handoff
-from relance.services.penalties import Claim, claims_for
+from relance.services.penalties import Claim, claims_for, policy_waiver
 
 COMMIT_ATTEMPTS = 3
 
@@ -224,14 +224,13 @@ def _produce(
     customer_file = load_customer_file(rt, customer.customer_id, policy) if needs_file else CustomerFile()
     produced.claims = claims_for(
         settings.country,
-        # The policy's waiver (good payers) as the customer's own until penalties.py takes a
-        # Waiver(scope=POLICY): same amounts computed, shown as waived, none claimed.
-        replace(customer, waive_penalties=True) if policy.waive_penalties else customer,
+        customer,
         claiming,
         today,
         customer_file.payments,
         customer_file.notice_dates,
         settings.interest_rate_mode,
+        policy_waiver(policy),
     )
     for currency, items in decision.letters_by_currency().items():
         # Policy validation guarantees every letter step a deadline.

@@ -20,9 +20,9 @@ from typing import Any
 
 from relance.adapters.dynamo.records import CustomerRecord, EventRecord
 from relance.bootstrap import Runtime
+from relance.domain.events import EventKind
 from relance.domain.models import ContactStatus
 from relance.observability import count_metric, logger
-from relance.services.customer_file import DELIVERY_KIND
 
 
 class DeliveryStatus(StrEnum):
@@ -219,7 +219,7 @@ def _sent_event(rt: Runtime, customer_id: str, message_id: str) -> EventRecord |
         (
             item
             for item in rt.events.for_customer(customer_id)
-            if item.message_id == message_id and item.kind != DELIVERY_KIND
+            if item.message_id == message_id and item.kind != EventKind.DELIVERY.value
         ),
         None,
     )
@@ -244,8 +244,8 @@ def _event(
         detail["contact_status"] = contact.value
     return EventRecord(
         customer_id=customer_id,
-        event_key=f"{occurred_on.isoformat()}#{DELIVERY_KIND}#{feedback.key_suffix}",
-        kind=DELIVERY_KIND,
+        event_key=f"{occurred_on.isoformat()}#{EventKind.DELIVERY.value}#{feedback.key_suffix}",
+        kind=EventKind.DELIVERY.value,
         occurred_on=occurred_on,
         recorded_at=rt.clock().astimezone(UTC),
         step=step,

@@ -30,7 +30,7 @@ from relance.rendering.pdf import handoff_summary_pdf
 from relance.services import documents
 from relance.services.call_tasks import notices_with_deadlines
 from relance.services.customer_file import CustomerFile
-from relance.services.penalties import claims_for
+from relance.services.penalties import claims_for, policy_waiver
 
 INDEX_FORMAT = "relance-evidence-index/1"
 # Simplified recovery of small claims (CPCE L125-1, R125-1 to R125-8): principal and interest combined.
@@ -95,6 +95,7 @@ def prepare_handoff(
         customer_file.payments,
         customer_file.notice_dates,
         settings.interest_rate_mode,
+        policy_waiver(rt.policy_for(customer)),
     )
     # The file as it stood at midnight: a retry later in the day must rebuild the very same pack.
     cutoff = datetime.combine(today, time(0), tzinfo=rt.calendar.timezone)

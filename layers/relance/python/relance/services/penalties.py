@@ -28,6 +28,7 @@ from relance.domain.money import (
     compute_claim,
     load_rate_book,
 )
+from relance.domain.policy import Policy
 
 _JURISDICTIONS = {
     ("FR", CustomerKind.BUSINESS): Jurisdiction.FR,
@@ -94,12 +95,11 @@ def claim_for(
     payments: Sequence[DatedPayment] = (),
     notice_date: date | None = None,
     rate_mode: str = "split",
+    waiver: Waiver | None = None,
 ) -> Claim:
-    waiver = (
-        Waiver("penalties waived for this customer", WaiverScope.CUSTOMER)
-        if customer.waive_penalties
-        else None
-    )
+    """`waiver` is the policy's (good payers); the customer's own flag wins, with its own reason."""
+    if customer.waive_penalties:
+        waiver = Waiver("penalties waived for this customer", WaiverScope.CUSTOMER)
     try:
         jurisdiction = jurisdiction_for(country, customer)
         rules = jurisdiction.rules
@@ -123,7 +123,7 @@ def claim_for(
     except MissingRateError as exc:
         return Claim(
             interest=None,
-            indemnity=_indemnity_alone(country, customer, invoice),
+            indemnity=_indemnity_alone(country, customer, invoice, waived=waiver is not None),
             note=str(exc),
             waived=waiver is not None,
         )
@@ -150,10 +150,10 @@ def _from_late(late: LateClaim) -> Claim:
     )
 
 
-def _indemnity_alone(country: str, customer: Customer, invoice: Invoice) -> Decimal:
+def _indemnity_alone(country: str, customer: Customer, invoice: Invoice, *, waived: bool) -> Decimal:
     """The fixed indemnity does not depend on any rate, so a missing rate does not take it away."""
     rule = jurisdiction_for(country, customer).rules.indemnity
-    if rule is None or customer.waive_penalties or invoice.balance <= 0:
+    if rule is None or waived or invoice.balance <= 0:
         return round_money(ZERO, invoice.currency)
     try:
         return round_money(rule.amount_for(invoice.balance, invoice.currency), invoice.currency)
@@ -169,11 +169,19 @@ def claims_for(
     payments: Sequence[DatedPayment] = (),
     notice_dates: dict[str, date] | None = None,
     rate_mode: str = "split",
+    waiver: Waiver | None = None,
 ) -> dict[str, Claim]:
     notices = notice_dates or {}
     return {
         invoice.invoice_id: claim_for(
-            country, customer, invoice, today, payments, notices.get(invoice.invoice_id), rate_mode
+            country, customer, invoice, today, payments, notices.get(invoice.invoice_id), rate_mode, waiver
         )
         for invoice in invoices
     }
+
+
+def policy_waiver(policy: Policy) -> Waiver | None:
+    """Good payers' policies may waive penalties: computed all the same, shown as waived, never claimed."""
+    if not policy.waive_penalties:
+        return None
+    return Waiver(f"penalties waived under policy '{policy.name}'", WaiverScope.POLICY)
