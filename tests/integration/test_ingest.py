@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from pynamodb.connection.base import Connection
 
+from relance.adapters.dynamo.mapping import customer_from_record
 from relance.adapters.dynamo.records import CustomerRecord, EventRecord, InvoiceRecord
 from relance.ingest.report import IngestReport
 from relance.local_pipeline import LocalPipeline
@@ -405,3 +406,27 @@ def test_a_storage_failure_midway_leaves_a_report_and_fails_the_invocation_for_a
     assert saved["error"].startswith("stopped while storing (RuntimeError: DynamoDB is throttling)")
     monkeypatch.undo()
     assert drop(stack, "incoming/invoices/2026-03.csv", INVOICES).created == 3
+
+
+def test_a_payment_that_makes_a_customer_a_repeat_late_payer_replans_its_other_invoices(stack):
+    """policies/selection/rules.yaml sends business customers with 3 late invoices to the strict policy."""
+    rt = stack.runtime
+    stack.upload("incoming/customers/c.csv", b"customer_id;name;email\nC1;Client;c1@client.example\n")
+    stack.upload(
+        "incoming/invoices/f.csv",
+        b"invoice_id;customer_id;issue_date;due_date;total\n"
+        b"F1;C1;2026-01-02;2026-01-20;100,00\nF2;C1;2026-01-02;2026-01-21;100,00\n"
+        b"F3;C1;2026-01-02;2026-01-22;100,00\nOPEN;C1;2026-02-20;2026-03-20;100,00\n",
+    )
+    before = InvoiceRecord.get("C1", "OPEN").next_action_on
+
+    stack.upload(
+        "incoming/payments/p.csv",
+        b"invoice_id;paid_on;amount\nF1;2026-02-25;100\nF2;2026-02-26;100\nF3;2026-02-27;100\n",
+    )
+
+    customer = customer_from_record(CustomerRecord.get("C1"))
+    assert customer.late_invoices == 3
+    assert rt.policy_for(customer).name == "strict"
+    # strict: courtesy five days before the due date (Sunday 15, so Monday 16); standard: three.
+    assert (before, InvoiceRecord.get("C1", "OPEN").next_action_on) == (date(2026, 3, 17), date(2026, 3, 16))

@@ -442,12 +442,13 @@ class _Ingest:
             *schedule_actions(record, next_on, self.rt.settings.due_shards),
         ]
         changes = [Change(record, actions)]
+        profile: tuple[int, Decimal] | None = None
         if outcome.became_paid and outcome.paid_on is not None:
             behaviour = payment_behaviour(
                 customer.late_invoices, customer.average_days_late, invoice.due_date, outcome.paid_on
             )
             if behaviour is not None:
-                late, average = behaviour
+                profile = late, average = behaviour
                 changes.append(
                     Change(
                         customer_record,
@@ -459,7 +460,18 @@ class _Ingest:
                 )
         event = self._payment_event(record, payment, outcome.balance)
         UnitOfWork(events=[event_record(event)], changes=changes).commit()
+        if profile is not None:
+            self._follow_profile(customer, *profile)
         return outcome.warnings
+
+    def _follow_profile(self, before: Customer, late: int, average: Decimal) -> None:
+        """A new payment record may move the customer to another policy (selection rules): re-plan at once."""
+        after = replace(before, late_invoices=late, average_days_late=average)
+        if self.rt.policy_for(after).name == self.rt.policy_for(before).name:
+            return
+        fresh = self.rt.customers.get(before.customer_id)
+        if fresh is not None:
+            self._reschedule(fresh)
 
     def _payment_event(
         self, record: InvoiceRecord, payment: PaymentFields, balance: Decimal
