@@ -84,6 +84,7 @@ class LocalPipeline:
     clock: SimulatedClock
     runtime: Runtime
     log_stream: TextIO | None = None
+    _reported: int = 0
 
     @classmethod
     def start(
@@ -169,8 +170,65 @@ class LocalPipeline:
                 # A failed record waits out its visibility timeout in AWS; here it is left for the next day.
                 return outcomes, failures
 
+    def report_deliveries(self) -> int:
+        """What SES would say of every message sent since the last call: delivered, through SNS to feedback.
+
+        moto accepts mail but delivers nothing, so the demo plays the recipient's server: every message is
+        delivered. The customer and dispatch come from the message's own headers, as SES would give them back
+        in its mail tags.
+        """
+        delivered = 0
+        for message in self.aws.sent_messages()[self._reported :]:
+            headers = _headers(message["raw_data"])
+            dispatch = headers.get("x-relance-dispatch", "")
+            customer_id, _, _ = dispatch.partition("#")
+            moment = self.clock.now.astimezone(UTC).isoformat().replace("+00:00", "Z")
+            notification = {
+                "eventType": "Delivery",
+                "mail": {
+                    "timestamp": moment,
+                    "source": message["source"],
+                    "messageId": message["id"],
+                    "destination": sorted(set(message["destinations"])),
+                    "headers": [{"name": name, "value": value} for name, value in headers.items()],
+                    "tags": {
+                        "customer_id": [customer_id],
+                        "dispatch": [dispatch.replace("#", "_")],
+                        "step": [headers.get("x-relance-step", "")],
+                    },
+                },
+                "delivery": {
+                    "timestamp": moment,
+                    "recipients": sorted(set(message["destinations"])),
+                    "processingTimeMillis": 1200,
+                    "smtpResponse": "250 2.0.0 OK",
+                    "reportingMTA": "embedded-aws.invalid",
+                },
+            }
+            event = _sample_event("sns-ses-bounce.json")
+            event["Records"][0]["Sns"]["Message"] = json.dumps(notification)
+            event["Records"][0]["Sns"]["MessageId"] = f"delivery-{message['id']}"
+            event["Records"][0]["Sns"]["Timestamp"] = moment
+            self.invoke("feedback", event)
+            delivered += 1
+        self._reported += delivered
+        return delivered
+
     def run_day(self, day: date) -> DayRun:
         self.set_day(day)
         planned = self.run_planner(day)
         processed, failures = self.drain_queue()
         return DayRun(day=day, planned=planned, processed=processed, failed_records=failures)
+
+
+def _headers(raw: str) -> dict[str, str]:
+    """The top-level headers of a raw message, names lower-cased (what SES reports as mail.headers)."""
+    found: dict[str, str] = {}
+    for line in raw.split("\r\n"):
+        if not line:
+            break
+        if line[0] in " \t" or ":" not in line:
+            continue
+        name, value = line.split(":", 1)
+        found[name.strip().lower()] = value.strip()
+    return found

@@ -136,7 +136,10 @@ def run(args: argparse.Namespace) -> int:
             for action in actions.get(day, []):
                 with redirect_stdout(log_stream):
                     _apply_action(pipeline, action)
-            pipeline.run_day(day)
+            run = pipeline.run_day(day)
+            if run.processed:
+                # SES reports each delivery back the same day; hand-off packs list these statuses.
+                pipeline.report_deliveries()
         timeline = _collect(pipeline, out)
         _print_summary(timeline, ingest, out, time.monotonic() - started, sys.stdout)
         if args.serve:
@@ -312,7 +315,9 @@ def _print_summary(
             f"{entry['amount_due']} {entry['currency'] or ''}".strip() if entry["amount_due"] else "",
             entry["outcome"] if entry["kind"] != "payment" else "received",
         ]
+        # Delivery reports double every line: they stay in timeline.json, the table shows what was done.
         for entry in timeline
+        if entry["kind"] != "delivery"
     ]
     print(
         format_table(["date", "customer", "step", "channels", "invoices", "amount", "outcome"], rows),

@@ -401,7 +401,8 @@ def handoff_summary_pdf(context: dict[str, Any], templates: Path | None = None) 
         [
             formatting.short_date(entry["on"], language),
             label("step", entry["step"] or entry["kind"]),
-            ", ".join(label("channel", channel) for channel in entry["channels"]),
+            # Several channels ("courriel, suspension") outgrow the column: let them wrap.
+            _fit(", ".join(label("channel", channel) for channel in entry["channels"]), 16),
             label("outcome", entry["outcome"]),
             _wrapping(entry["message_id"] or "-"),
             _wrapping(
