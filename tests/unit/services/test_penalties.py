@@ -7,7 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 from relance.domain.models import CustomerKind
-from relance.services.penalties import DatedPayment, claim_for
+from relance.policies import get_policy
+from relance.services.penalties import DatedPayment, claim_for, policy_waiver
 from tests.unit.domain.builders import customer, invoice
 
 DUE = date(2025, 3, 15)
@@ -111,9 +112,6 @@ def test_an_invoice_in_another_currency_than_the_law_fixes_the_indemnity_in_gets
 
 
 def test_a_good_payers_policy_waives_penalties_for_everyone_it_applies_to():
-    from relance.policies import get_policy
-    from relance.services.penalties import policy_waiver
-
     gentle, standard = get_policy("gentle"), get_policy("fr-b2b-standard")
 
     waived = claim_for("FR", customer(), worked_example(), date(2025, 9, 30), waiver=policy_waiver(gentle))
