@@ -104,7 +104,7 @@ def test_the_demos_formal_notice_is_a4_with_its_fonts_embedded_and_is_the_logged
 
 def test_the_demos_handoff_pack_indexes_every_notice_and_email_with_their_hashes_and_ids(demo: Path):
     events = [entry for entry in timeline(demo) if entry["customer_id"] == "C004"]
-    [handoff] = [entry for entry in events if entry["step"] == "handoff"]
+    [handoff] = [e for e in events if e["kind"] == "escalation" and e["step"] == "handoff"]
     folder = demo / "handoff"
 
     index = json.loads((folder / "C004_2026-04-21_evidence.json").read_text(encoding="utf-8"))
@@ -114,7 +114,12 @@ def test_the_demos_handoff_pack_indexes_every_notice_and_email_with_their_hashes
     for notice in index["notices"]:
         stored = demo / "notices" / notice["key"].removeprefix("notices/").replace("/", "_")
         assert notice["sha256"] == sha256(stored)
-    sent_before = {e["message_id"] for e in events if e["message_id"] and e["date"] < handoff["date"]}
+    # Messages to the debtor; the account manager's call-task emails are internal, not evidence.
+    sent_before = {
+        e["message_id"]
+        for e in events
+        if e["kind"] in {"escalation", "plan_reminder"} and e["message_id"] and e["date"] < handoff["date"]
+    }
     assert {email_["message_id"] for email_ in index["emails"]} == sent_before
     assert index["debtor"]["siren"] == demo_customer("C004")["siren"]
     assert index["totals"][0]["principal"] == "12000.00"
