@@ -190,3 +190,57 @@ def test_several_invoices_of_one_customer_go_in_one_message(stack: LocalPipeline
     [event] = escalations("C1")
     assert sorted(event.invoice_ids) == ["F0", "F1", "F2"]
     assert event.amount == Decimal("3600.00")
+
+
+def test_a_send_whose_answer_is_lost_holds_the_customer_instead_of_sending_again(stack: LocalPipeline):
+    from relance.adapters.mailer import SendUncertain
+
+    add_customer("C1")
+    add_invoice(
+        stack.runtime, "F1", due=date(2026, 2, 26), steps=("courtesy",), last_step_on=date(2026, 2, 23)
+    )
+    real_send = stack.runtime.mailer.send
+
+    def lost_answer(*args: object, **kwargs: object) -> str:
+        real_send(*args, **kwargs)  # SES accepted it...
+        raise SendUncertain("no answer from SES after sending")  # ...but the answer never came back
+
+    stack.runtime.mailer.send = lost_answer  # type: ignore[method-assign]
+    first = stack.run_day(date(2026, 3, 2))
+    stack.runtime.mailer.send = real_send  # type: ignore[method-assign]
+    stack.runtime.client("sqs").send_message(
+        QueueUrl=stack.runtime.settings.work_queue_url,
+        MessageBody='{"customer_id": "C1", "run_date": "2026-03-02", "run_id": "retry"}',
+    )
+    stack.drain_queue()
+
+    assert first.failed_records == 1
+    assert len(stack.aws.sent_messages()) == 1
+    assert CustomerRecord.get("C1").pending_dispatch == "C1#2026-03-02"
+
+
+def test_a_send_refused_for_now_is_retried_and_goes_out_once(stack: LocalPipeline):
+    from relance.adapters.mailer import SendRefused
+
+    add_customer("C1")
+    add_invoice(
+        stack.runtime, "F1", due=date(2026, 2, 26), steps=("courtesy",), last_step_on=date(2026, 2, 23)
+    )
+    real_send = stack.runtime.mailer.send
+
+    def throttled(*args: object, **kwargs: object) -> str:
+        raise SendRefused("SES answered TooManyRequestsException")
+
+    stack.runtime.mailer.send = throttled  # type: ignore[method-assign]
+    first = stack.run_day(date(2026, 3, 2))
+    stack.runtime.mailer.send = real_send  # type: ignore[method-assign]
+    stack.runtime.client("sqs").send_message(
+        QueueUrl=stack.runtime.settings.work_queue_url,
+        MessageBody='{"customer_id": "C1", "run_date": "2026-03-02", "run_id": "retry"}',
+    )
+    stack.drain_queue()
+
+    assert first.failed_records == 1
+    assert len(stack.aws.sent_messages()) == 1
+    assert CustomerRecord.get("C1").pending_dispatch is None
+    assert InvoiceRecord.get("C1", "F1").steps_done == ["courtesy", "reminder_1"]

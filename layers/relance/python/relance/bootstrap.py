@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 import yaml
+from botocore.config import Config
 
 from relance.adapters.bus import EventBusPublisher
 from relance.adapters.dynamo.binding import bind_tables
@@ -40,6 +41,9 @@ from relance.policies import get_policy, load_policies
 SELECTION_FILE = Path("selection") / "rules.yaml"
 
 Clock = Callable[[], datetime]
+# No automatic retry for SES: a request retried after a lost answer could send the same email twice. The
+# worker decides instead (SendRefused: retry later; SendUncertain: hold for a person).
+_CLIENT_CONFIGS = {"sesv2": Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=30)}
 
 
 def system_clock() -> datetime:
@@ -57,7 +61,9 @@ class Runtime:
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            self._clients[service] = boto3.client(service, region_name=self.settings.region)
+            self._clients[service] = boto3.client(
+                service, region_name=self.settings.region, config=_CLIENT_CONFIGS.get(service)
+            )
         return self._clients[service]
 
     @cached_property

@@ -7,7 +7,12 @@ from email.message import EmailMessage
 from email.utils import getaddresses
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+)
 
 # SES errors that no retry will fix: the message or an address is wrong, or the sender is not allowed.
 _PERMANENT = {
@@ -16,10 +21,30 @@ _PERMANENT = {
     "BadRequestException",
     "NotFoundException",
 }
+# SES said no for now: nothing was sent, a later attempt may go through.
+_REFUSED_FOR_NOW = {
+    "TooManyRequestsException",
+    "Throttling",
+    "ThrottlingException",
+    "LimitExceededException",
+    "SendingPausedException",
+    "AccountSuspendedException",
+}
 
 
 class SendRejected(RuntimeError):
     """SES refused the message for good; nothing was sent."""
+
+
+class SendRefused(RuntimeError):
+    """SES did not take the message this time (throttled, paused, unreachable); nothing was sent."""
+
+
+class SendUncertain(RuntimeError):
+    """The request may have reached SES and the answer was lost: the message may have left.
+
+    Retrying could send it twice, so the caller keeps the dispatch claimed and a person checks.
+    """
 
 
 class SesMailer:
@@ -49,11 +74,17 @@ class SesMailer:
             response = self._client.send_email(**kwargs)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
+            text = f"SES answered {code}: {exc.response.get('Error', {}).get('Message')}"
             if code in _PERMANENT:
-                raise SendRejected(
-                    f"SES refused the message ({code}): {exc.response['Error'].get('Message')}"
-                ) from exc
-            raise
+                raise SendRejected(text) from exc
+            if code in _REFUSED_FOR_NOW:
+                raise SendRefused(text) from exc
+            # A server error after the request arrived: SES may have accepted the message before failing.
+            raise SendUncertain(text) from exc
+        except (EndpointConnectionError, ConnectTimeoutError) as exc:
+            raise SendRefused(f"SES could not be reached: {exc}") from exc
+        except BotoCoreError as exc:
+            raise SendUncertain(f"no answer from SES after sending: {exc}") from exc
         return str(response["MessageId"])
 
 

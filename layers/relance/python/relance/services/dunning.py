@@ -22,7 +22,7 @@ from relance.adapters.dynamo.mapping import (
 from relance.adapters.dynamo.records import CustomerRecord, InvoiceRecord
 from relance.adapters.dynamo.repositories import schedule_actions
 from relance.adapters.dynamo.transactions import Change, ConflictError, UnitOfWork
-from relance.adapters.mailer import SendRejected
+from relance.adapters.mailer import SendRejected, SendUncertain
 from relance.adapters.store import StoredObject
 from relance.bootstrap import Runtime
 from relance.domain.amounts import ZERO
@@ -124,6 +124,12 @@ def process_customer(rt: Runtime, customer_id: str, run_id: str) -> DispatchResu
         return DispatchResult(
             customer_id, today, "failed", step=event.step, invoice_ids=event.invoice_ids, reason=str(exc)
         )
+    except SendUncertain:
+        # The email may have left: the claim stays, the retry finds the customer held for a person.
+        logger.error(
+            "send uncertain, dispatch held", extra={"customer_id": customer_id, "dispatch": dispatch_key}
+        )
+        raise
     except Exception:
         if produced.message_id is None and produced.call_task_message_id is None:
             # Nothing reached a person: let the queue retry from a clean slate.
