@@ -61,4 +61,4 @@ def test_the_ses_client_never_retries_on_its_own():
     """A retry after a lost answer could send twice: only the worker decides to try again."""
     from relance.bootstrap import _CLIENT_CONFIGS
 
-    assert _CLIENT_CONFIGS["sesv2"].retries == {"total_max_attempts": 1}
+    assert _CLIENT_CONFIGS["sesv2"].retries["total_max_attempts"] == 1
