@@ -10,8 +10,9 @@ from decimal import Decimal
 import pytest
 
 from relance.adapters.store import StoredObject
+from relance.domain.collection import SMALL_CLAIMS_LIMIT, collection_route
 from relance.domain.models import CustomerKind
-from relance.services.handoff import SMALL_CLAIMS_LIMIT, collection_route, evidence_index
+from relance.services.handoff import evidence_index
 
 from . import contexts
 

@@ -14,10 +14,9 @@ from decimal import Decimal
 from functools import cache
 
 from relance.domain.amounts import ZERO, round_money
-from relance.domain.models import Customer, CustomerKind, Invoice
+from relance.domain.models import Customer, Invoice
 from relance.domain.money import (
     ClaimError,
-    Jurisdiction,
     LateClaim,
     MissingRateError,
     RateBook,
@@ -26,21 +25,10 @@ from relance.domain.money import (
     Waiver,
     WaiverScope,
     compute_claim,
+    jurisdiction_for,
     load_rate_book,
 )
 from relance.domain.policy import Policy
-
-_JURISDICTIONS = {
-    ("FR", CustomerKind.BUSINESS): Jurisdiction.FR,
-    ("FR", CustomerKind.CONSUMER): Jurisdiction.FR_B2C,
-    ("DE", CustomerKind.BUSINESS): Jurisdiction.DE,
-    ("DE", CustomerKind.CONSUMER): Jurisdiction.DE_B2C,
-    ("GB", CustomerKind.BUSINESS): Jurisdiction.UK,
-}
-
-
-class UnsupportedJurisdiction(ClaimError):
-    """No late-payment rules for this creditor country and debtor kind."""
 
 
 @dataclass(frozen=True)
@@ -69,15 +57,6 @@ def rate_book() -> RateBook:
     return load_rate_book()
 
 
-def jurisdiction_for(country: str, customer: Customer) -> Jurisdiction:
-    try:
-        return _JURISDICTIONS[(country, customer.kind)]
-    except KeyError:
-        raise UnsupportedJurisdiction(
-            f"no late-payment rules for a creditor in {country} and a {customer.kind.value} debtor"
-        ) from None
-
-
 def _payments_of(invoice: Invoice, dated: Sequence[DatedPayment]) -> list[tuple[date, Decimal]]:
     """Dated payments of the invoice; what was paid before Relance knew of it counts from its due date."""
     known = [(payment.on, payment.amount) for payment in dated if payment.invoice_id == invoice.invoice_id]
@@ -101,7 +80,7 @@ def claim_for(
     if customer.waive_penalties:
         waiver = Waiver("penalties waived for this customer", WaiverScope.CUSTOMER)
     try:
-        jurisdiction = jurisdiction_for(country, customer)
+        jurisdiction = jurisdiction_for(country, customer.kind)
         rules = jurisdiction.rules
         # The invoice's own terms win over the customer's; where the law fixes the rate, none applies.
         agreed = invoice.contract_rate or customer.contract_rate
@@ -152,7 +131,7 @@ def _from_late(late: LateClaim) -> Claim:
 
 def _indemnity_alone(country: str, customer: Customer, invoice: Invoice, *, waived: bool) -> Decimal:
     """The fixed indemnity does not depend on any rate, so a missing rate does not take it away."""
-    rule = jurisdiction_for(country, customer).rules.indemnity
+    rule = jurisdiction_for(country, customer.kind).rules.indemnity
     if rule is None or waived or invoice.balance <= 0:
         return round_money(ZERO, invoice.currency)
     try:

@@ -3,10 +3,16 @@
 Price one invoice with `compute_claim`; read the tables once with `load_rate_book` when pricing many.
 """
 
-from relance.domain.money.errors import ClaimError, MissingRateError, RateTableError, UnverifiedRateError
+from relance.domain.money.errors import (
+    ClaimError,
+    MissingRateError,
+    RateTableError,
+    UnsupportedJurisdiction,
+    UnverifiedRateError,
+)
 from relance.domain.money.half_years import HalfYear
 from relance.domain.money.interest import LateClaim, RatePeriod, compute_claim, period_interest
-from relance.domain.money.jurisdictions import Jurisdiction, RateMode
+from relance.domain.money.jurisdictions import Jurisdiction, RateMode, jurisdiction_for
 from relance.domain.money.payments import Payment
 from relance.domain.money.rates import PublishedRate, RateBook, RateTable, load_rate_book
 from relance.domain.money.waivers import Waiver, WaiverScope
@@ -24,10 +30,12 @@ __all__ = [
     "RatePeriod",
     "RateTable",
     "RateTableError",
+    "UnsupportedJurisdiction",
     "UnverifiedRateError",
     "Waiver",
     "WaiverScope",
     "compute_claim",
+    "jurisdiction_for",
     "load_rate_book",
     "period_interest",
 ]

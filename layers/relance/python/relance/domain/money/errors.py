@@ -7,6 +7,10 @@ class ClaimError(ValueError):
     """The invoice data cannot give a claim (overpaid, wrong currency for a fixed indemnity, ...)."""
 
 
+class UnsupportedJurisdiction(ClaimError):
+    """No late-payment rules for this creditor country and debtor kind."""
+
+
 class RateTableError(ValueError):
     """A rate file is missing or malformed; the message names the file and the entry."""
 

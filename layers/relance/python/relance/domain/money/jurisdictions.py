@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from relance.domain.models import CustomerKind
 from relance.domain.money import indemnity
+from relance.domain.money.errors import UnsupportedJurisdiction
 from relance.domain.money.indemnity import IndemnityRule
 from relance.domain.money.rates import PublishedRate, RateTable
 
@@ -136,3 +138,23 @@ _RULES: dict[Jurisdiction, JurisdictionRules] = {
         indemnity=indemnity.UNITED_KINGDOM,
     ),
 }
+
+
+# The creditor's law (its country) and the debtor's kind decide the rules; a consumer debtor in the UK
+# falls outside the 1998 Act, so there is no entry for it.
+_BY_COUNTRY_AND_KIND = {
+    ("FR", CustomerKind.BUSINESS): Jurisdiction.FR,
+    ("FR", CustomerKind.CONSUMER): Jurisdiction.FR_B2C,
+    ("DE", CustomerKind.BUSINESS): Jurisdiction.DE,
+    ("DE", CustomerKind.CONSUMER): Jurisdiction.DE_B2C,
+    ("GB", CustomerKind.BUSINESS): Jurisdiction.UK,
+}
+
+
+def jurisdiction_for(country: str, kind: CustomerKind) -> Jurisdiction:
+    try:
+        return _BY_COUNTRY_AND_KIND[(country, kind)]
+    except KeyError:
+        raise UnsupportedJurisdiction(
+            f"no late-payment rules for a creditor in {country} and a {kind.value} debtor"
+        ) from None
