@@ -179,7 +179,7 @@ class LocalPipeline:
         """
         delivered = 0
         for message in self.aws.sent_messages()[self._reported :]:
-            headers = _headers(message["raw_data"])
+            headers = raw_headers(message["raw_data"])
             dispatch = headers.get("x-relance-dispatch", "")
             customer_id, _, _ = dispatch.partition("#")
             moment = self.clock.now.astimezone(UTC).isoformat().replace("+00:00", "Z")
@@ -221,7 +221,7 @@ class LocalPipeline:
         return DayRun(day=day, planned=planned, processed=processed, failed_records=failures)
 
 
-def _headers(raw: str) -> dict[str, str]:
+def raw_headers(raw: str) -> dict[str, str]:
     """The top-level headers of a raw message, names lower-cased (what SES reports as mail.headers)."""
     found: dict[str, str] = {}
     for line in raw.split("\r\n"):

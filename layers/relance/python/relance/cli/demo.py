@@ -230,6 +230,8 @@ def _apply_action(pipeline: LocalPipeline, action: DatedAction) -> None:
 
 def _collect(pipeline: Any, out: Path) -> list[dict[str, Any]]:
     """Writes what the pipeline produced, read back from the embedded AWS: mail as SES accepted it."""
+    from relance.local_pipeline import raw_headers
+
     rt = pipeline.runtime
     s3 = rt.client("s3")
     bucket = rt.settings.bucket
@@ -249,8 +251,9 @@ def _collect(pipeline: Any, out: Path) -> list[dict[str, Any]]:
                 )
     for position, message in enumerate(pipeline.aws.sent_messages(), start=1):
         raw = message["raw_data"].encode("utf-8")
-        dispatch = _header(message["raw_data"], "X-Relance-Dispatch") or "message"
-        step = _header(message["raw_data"], "X-Relance-Step") or "email"
+        headers = raw_headers(message["raw_data"])
+        dispatch = headers.get("x-relance-dispatch", "message")
+        step = headers.get("x-relance-step", "email")
         customer, _, day = dispatch.partition("#")
         (out / "emails" / f"{position:03d}-{day}-{customer}-{step}.eml").write_bytes(raw)
     timeline = _timeline(rt)
@@ -258,15 +261,6 @@ def _collect(pipeline: Any, out: Path) -> list[dict[str, Any]]:
         json.dumps(timeline, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     return timeline
-
-
-def _header(raw: str, name: str) -> str | None:
-    for line in raw.split("\r\n"):
-        if not line:
-            return None
-        if line.lower().startswith(name.lower() + ":"):
-            return line.split(":", 1)[1].strip()
-    return None
 
 
 def _timeline(rt: Any) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ derived from the payment: the same payment, from any file, is applied once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -22,7 +22,7 @@ from pynamodb.expressions.update import Action as UpdateAction
 
 from relance.adapters.dynamo.mapping import customer_from_record, event_record, invoice_from_record
 from relance.adapters.dynamo.records import CustomerRecord, EventRecord, InvoiceRecord, due_shard
-from relance.adapters.dynamo.repositories import BATCH_GET_SIZE, schedule_actions
+from relance.adapters.dynamo.repositories import chunks, is_conditional_failure, schedule_actions
 from relance.adapters.dynamo.transactions import Change, ConflictError, UnitOfWork
 from relance.bootstrap import Runtime
 from relance.domain.amounts import ZERO
@@ -127,11 +127,6 @@ def _finish(rt: Runtime, report: IngestReport) -> None:
         logger.warning("ingest metrics not emitted: no metrics namespace configured")
 
 
-def _chunks(items: Sequence[T], size: int = BATCH_GET_SIZE) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _snapshot(record: CustomerRecord | InvoiceRecord, names: Sequence[str]) -> dict[str, Any]:
     return {name: getattr(record, name) for name in names}
 
@@ -142,10 +137,6 @@ def _assign(model: type[CustomerRecord | InvoiceRecord], values: Mapping[str, An
         attribute: Attribute[Any] = getattr(model, name)
         actions.append(attribute.remove() if value is None else attribute.set(value))
     return actions
-
-
-def _conditional_failure(exc: UpdateError) -> bool:
-    return exc.cause_response_code == "ConditionalCheckFailedException"
 
 
 @dataclass
@@ -194,7 +185,7 @@ class _Ingest:
     # Customers
 
     def _customers(self, rows: Sequence[CustomerFields]) -> None:
-        for chunk in _chunks(rows):
+        for chunk in chunks(rows):
             stored = self.rt.customers.get_many(fields.customer_id for fields in chunk)
             new: list[CustomerRecord] = []
             for fields in chunk:
@@ -251,7 +242,7 @@ class _Ingest:
     def _invoices(
         self, rows: Sequence[InvoiceFields], known: Mapping[str, CustomerRecord] | None = None
     ) -> None:
-        for chunk in _chunks(rows):
+        for chunk in chunks(rows):
             customers = dict(known or {})
             missing = {fields.customer_id for fields in chunk} - set(customers)
             customers.update(self.rt.customers.get_many(missing))
@@ -348,7 +339,7 @@ class _Ingest:
             try:
                 current.update(actions=actions)
             except UpdateError as exc:
-                if not _conditional_failure(exc):
+                if not is_conditional_failure(exc):
                     raise
                 current = reload(current)
                 continue

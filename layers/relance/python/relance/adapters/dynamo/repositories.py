@@ -16,12 +16,13 @@ BATCH_GET_SIZE = 100
 T = TypeVar("T")
 
 
-def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+def chunks(items: Sequence[T], size: int = BATCH_GET_SIZE) -> Iterator[Sequence[T]]:
+    """Slices of at most `size` items: what one BatchGetItem or transaction may take."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
-def _conditional_failure(exc: PutError | UpdateError) -> bool:
+def is_conditional_failure(exc: PutError | UpdateError) -> bool:
     return exc.cause_response_code == "ConditionalCheckFailedException"
 
 
@@ -34,7 +35,7 @@ class CustomerStore:
 
     def get_many(self, customer_ids: Iterable[str]) -> dict[str, CustomerRecord]:
         found: dict[str, CustomerRecord] = {}
-        for chunk in _chunks(sorted(set(customer_ids)), BATCH_GET_SIZE):
+        for chunk in chunks(sorted(set(customer_ids)), BATCH_GET_SIZE):
             for record in CustomerRecord.batch_get(chunk, consistent_read=True):
                 found[record.customer_id] = record
         return found
@@ -66,7 +67,7 @@ class CustomerStore:
                 add_version_condition=False,
             )
         except UpdateError as exc:
-            if _conditional_failure(exc):
+            if is_conditional_failure(exc):
                 return False
             raise
         return True
@@ -94,7 +95,7 @@ class InvoiceStore:
 
     def get_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], InvoiceRecord]:
         found: dict[tuple[str, str], InvoiceRecord] = {}
-        for chunk in _chunks(sorted(set(keys)), BATCH_GET_SIZE):
+        for chunk in chunks(sorted(set(keys)), BATCH_GET_SIZE):
             for record in InvoiceRecord.batch_get(chunk, consistent_read=True):
                 found[(record.customer_id, record.invoice_id)] = record
         return found
@@ -141,7 +142,7 @@ class EventStore:
         try:
             record.save(condition=EventRecord.event_key.does_not_exist())
         except PutError as exc:
-            if _conditional_failure(exc):
+            if is_conditional_failure(exc):
                 return False
             raise
         return True
