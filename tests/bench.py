@@ -205,8 +205,8 @@ def bench_pipeline() -> list[tuple[str, str]]:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     os.environ.update(POWERTOOLS_TRACE_DISABLED="true")
     from relance.adapters.dynamo.records import CustomerRecord, EventRecord, InvoiceRecord
-    from relance.devstack import EmbeddedAws, deploy_stack, verify_sender
-    from relance.local_pipeline import LocalPipeline
+    from relance_tools.devstack import EmbeddedAws, deploy_stack, verify_sender
+    from relance_tools.local_pipeline import LocalPipeline
 
     aws = EmbeddedAws.start()
     try:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from relance.bootstrap import use_runtime
-from relance.devstack import EmbeddedAws, deploy_stack, verify_sender
-from relance.local_pipeline import LocalPipeline
+from relance_tools.devstack import EmbeddedAws, deploy_stack, verify_sender
+from relance_tools.local_pipeline import LocalPipeline
 
 PARAMETERS = {
     "SenderEmail": "relances@creditor.example",
@@ -55,7 +55,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         [
             sys.executable,
             "-c",
-            "import sys; from relance.cli import main; sys.exit(main(sys.argv[1:]))",
+            "import sys; from relance_tools.cli import main; sys.exit(main(sys.argv[1:]))",
             "demo",
             "--out",
             str(out),

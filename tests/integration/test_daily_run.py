@@ -11,7 +11,7 @@ from email.policy import default
 import pytest
 
 from relance.adapters.dynamo.records import CustomerRecord, EventRecord, InvoiceRecord
-from relance.local_pipeline import LocalPipeline
+from relance_tools.local_pipeline import LocalPipeline
 
 from .seed import add_customer, add_invoice
 

@@ -56,7 +56,7 @@ def test_the_notice_breakdown_equals_relance_interest_for_the_same_invoice(demo:
         [
             sys.executable,
             "-c",
-            "import sys; from relance.cli import main; sys.exit(main(sys.argv[1:]))",
+            "import sys; from relance_tools.cli import main; sys.exit(main(sys.argv[1:]))",
             "interest",
             "--jurisdiction",
             "FR",

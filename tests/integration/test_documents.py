@@ -18,12 +18,12 @@ from pypdf import PdfReader
 
 from relance.adapters.dynamo.mapping import customer_from_record, invoice_from_record
 from relance.adapters.dynamo.records import CustomerRecord, EventRecord
-from relance.cli.demo import DEMO_PARAMETERS
 from relance.domain.engine import decide
 from relance.domain.policy import Action
-from relance.local_pipeline import LocalPipeline
 from relance.services.customer_file import load_customer_file
 from relance.services.handoff import prepare_handoff
+from relance_tools.cli.demo import DEMO_PARAMETERS
+from relance_tools.local_pipeline import LocalPipeline
 
 from .seed import add_customer, add_invoice
 from .test_feedback import ses_notification, sns_event

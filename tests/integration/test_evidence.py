@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from relance.adapters.dynamo.records import EventRecord
 from relance.adapters.store import EvidenceConflict
-from relance.local_pipeline import LocalPipeline
+from relance_tools.local_pipeline import LocalPipeline
 
 from .seed import add_customer, add_invoice
 

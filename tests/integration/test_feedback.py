@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from relance.adapters.dynamo.records import CustomerRecord, EventRecord
-from relance.local_pipeline import LocalPipeline
 from relance.services.feedback import DeliveryStatus, parse_notification
+from relance_tools.local_pipeline import LocalPipeline
 
 from .seed import add_customer, add_invoice
 

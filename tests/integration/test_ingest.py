@@ -15,8 +15,8 @@ from pynamodb.connection.base import Connection
 from relance.adapters.dynamo.mapping import customer_from_record
 from relance.adapters.dynamo.records import CustomerRecord, EventRecord, InvoiceRecord
 from relance.ingest.report import IngestReport
-from relance.local_pipeline import LocalPipeline
 from relance.services.ingest import ingest_object
+from relance_tools.local_pipeline import LocalPipeline
 
 pytestmark = pytest.mark.integration
 

@@ -21,9 +21,9 @@ from decimal import Decimal
 import pytest
 
 from relance.adapters.dynamo.records import CustomerRecord, EventRecord, InvoiceRecord
-from relance.cli import main
-from relance.devstack import register_stack
-from relance.local_pipeline import LocalPipeline
+from relance_tools.cli import main
+from relance_tools.devstack import register_stack
+from relance_tools.local_pipeline import LocalPipeline
 
 from .seed import add_customer, add_invoice
 
@@ -201,7 +201,11 @@ def test_release_refuses_a_customer_with_nothing_held(stack: LocalPipeline, cli:
 
 def test_the_demo_serves_its_stack_to_the_levers_until_stopped(tmp_path):
     """`relance demo --serve` end to end: the levers find the demo's stack by name on its endpoint."""
-    command = [sys.executable, "-c", "import sys; from relance.cli import main; sys.exit(main(sys.argv[1:]))"]
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from relance_tools.cli import main; sys.exit(main(sys.argv[1:]))",
+    ]
     demo = subprocess.Popen(  # noqa: S603 - our own interpreter and command
         [*command, "demo", "--days", "62", "--serve", "--out", str(tmp_path)],
         stdout=subprocess.PIPE,

@@ -11,8 +11,8 @@ from itertools import pairwise
 import pytest
 
 from relance.adapters.dynamo.records import CustomerRecord, EventRecord, InvoiceRecord
-from relance.local_pipeline import LocalPipeline
 from relance.policies import get_policy
+from relance_tools.local_pipeline import LocalPipeline
 
 from .seed import add_customer, add_invoice
 

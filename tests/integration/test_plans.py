@@ -13,8 +13,8 @@ import pytest
 
 from relance.adapters.dynamo.records import EventRecord, InvoiceRecord
 from relance.domain.models import Instalment
-from relance.local_pipeline import LocalPipeline
 from relance.services import levers
+from relance_tools.local_pipeline import LocalPipeline
 
 from .seed import add_customer, add_invoice
 

@@ -16,13 +16,13 @@ from decimal import Decimal
 import pytest
 
 from relance.adapters.dynamo.records import CustomerRecord, EventRecord
-from relance.cli import main
-from relance.cli.dated_files import actions_by_date, payments_by_date
-from relance.devstack import register_stack, repository_root
 from relance.domain.models import Instalment
-from relance.local_pipeline import LocalPipeline
 from relance.services import levers
 from relance.services.preview import preview
+from relance_tools.cli import main
+from relance_tools.cli.dated_files import actions_by_date, payments_by_date
+from relance_tools.devstack import register_stack, repository_root
+from relance_tools.local_pipeline import LocalPipeline
 
 pytestmark = pytest.mark.integration
 

@@ -8,18 +8,18 @@ from decimal import Decimal
 
 import pytest
 
-from relance.cli import main
-from relance.cli.errors import CliError
-from relance.cli.levers import parse_date, parse_instalments
-from relance.cli.stack import (
+from relance.domain.models import Instalment
+from relance_tools.cli import main
+from relance_tools.cli.errors import CliError
+from relance_tools.cli.levers import parse_date, parse_instalments
+from relance_tools.cli.stack import (
     FROM_OUTPUTS,
     FROM_PARAMETERS,
     StackDescription,
     runtime_from_args,
     settings_from_stack,
 )
-from relance.devstack import load_template, template_path
-from relance.domain.models import Instalment
+from relance_tools.devstack import load_template, template_path
 
 
 def test_instalments_are_read_from_a_list_and_from_repeated_options():

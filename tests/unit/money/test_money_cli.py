@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from relance.cli import interest
-from relance.cli.errors import CliError
+from relance_tools.cli import interest
+from relance_tools.cli.errors import CliError
 
 WORKED_EXAMPLE = [
     "interest",
@@ -26,7 +26,7 @@ WORKED_EXAMPLE = [
 
 
 def run(argv):
-    # Only this module's sub-command: the lead wires it into relance.cli.main.
+    # Only this module's sub-command: the lead wires it into relance_tools.cli.main.
     parser = argparse.ArgumentParser(prog="relance")
     interest.register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

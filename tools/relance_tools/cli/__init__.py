@@ -7,7 +7,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from relance.cli.errors import CliError
+from relance_tools.cli.errors import CliError
 
 # Each module holds `register(subparsers)`, which adds its sub-command and sets `handler` on the parser.
 _COMMAND_MODULES = ("demo", "interest", "levers", "preview")
@@ -17,7 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="relance", description=__doc__)
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in _COMMAND_MODULES:
-        module = importlib.import_module(f"relance.cli.{name}")
+        module = importlib.import_module(f"relance_tools.cli.{name}")
         module.register(subparsers)
     return parser
 

@@ -10,10 +10,10 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
-from relance.cli.errors import CliError
-from relance.cli.levers import parse_date
-from relance.cli.stack import add_stack_arguments, aws_errors, runtime_from_args, today_of
-from relance.cli.tables import format_table
+from relance_tools.cli.errors import CliError
+from relance_tools.cli.levers import parse_date
+from relance_tools.cli.stack import add_stack_arguments, aws_errors, runtime_from_args, today_of
+from relance_tools.cli.tables import format_table
 
 if TYPE_CHECKING:
     from relance.services.preview import Preview

@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from relance.cli.errors import CliError
 from relance.domain.amounts import AmountError, check_currency, parse_amount, round_money
 from relance.domain.money import (
     ClaimError,
@@ -24,6 +23,7 @@ from relance.domain.money import (
     compute_claim,
     load_rate_book,
 )
+from relance_tools.cli.errors import CliError
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _JURISDICTIONS = ", ".join(j.value for j in Jurisdiction)

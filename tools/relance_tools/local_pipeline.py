@@ -21,7 +21,7 @@ from urllib.parse import quote_plus
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from relance.bootstrap import Runtime, use_runtime
-from relance.devstack import EmbeddedAws, EmbeddedStack, repository_root
+from relance_tools.devstack import EmbeddedAws, EmbeddedStack, repository_root
 
 
 @dataclass

@@ -400,7 +400,7 @@ def register_stack(stack: EmbeddedStack, simulated_today: str | None = None) -> 
     body = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "Relance embedded stack (relance demo --serve): outputs of the resources created by "
-        "relance.devstack",
+        "relance_tools.devstack",
         "Parameters": {name: {"Type": "String"} for name in stack.parameters},
         "Resources": {
             "EmbeddedMarker": {

@@ -1,7 +1,7 @@
 """The human levers: `relance pause | resume | promise | plan INVOICE` and `relance release CUSTOMER`.
 
-Each acts on the chosen stack (see relance.cli.stack), records who acted (`--actor`, default the OS user)
-in a STATUS event of the escalation log, and prints one line: what changed and the next action date.
+Each acts on the chosen stack (see relance_tools.cli.stack), records who acted (`--actor`, default the OS
+user) in a STATUS event of the escalation log, and prints one line: what changed and the next action date.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
-from relance.cli.errors import CliError
-from relance.cli.stack import add_stack_arguments, aws_errors, quiet_metrics, runtime_from_args
 from relance.domain.amounts import AmountError, parse_amount
 from relance.domain.models import Instalment
+from relance_tools.cli.errors import CliError
+from relance_tools.cli.stack import add_stack_arguments, aws_errors, quiet_metrics, runtime_from_args
 
 if TYPE_CHECKING:
     from relance.services.levers import LeverResult

@@ -14,12 +14,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
-from relance.cli.dated_files import DatedAction, actions_by_date, due_date_range, payments_by_date
-from relance.cli.errors import CliError
-from relance.cli.tables import format_table
+from relance_tools.cli.dated_files import DatedAction, actions_by_date, due_date_range, payments_by_date
+from relance_tools.cli.errors import CliError
+from relance_tools.cli.tables import format_table
 
 if TYPE_CHECKING:
-    from relance.local_pipeline import LocalPipeline
+    from relance_tools.local_pipeline import LocalPipeline
 
 T = TypeVar("T")
 
@@ -38,7 +38,7 @@ _DAYS_BEFORE_FIRST_DUE = 60
 
 
 def _demo_dir() -> Path:
-    from relance.devstack import repository_root
+    from relance_tools.devstack import repository_root
 
     return repository_root() / "demo"
 
@@ -112,8 +112,8 @@ def run(args: argparse.Namespace) -> int:
     out: Path = args.out
     _prepare(out)
 
-    from relance.devstack import deploy_stack, embedded_aws, verify_sender
-    from relance.local_pipeline import LocalPipeline
+    from relance_tools.devstack import deploy_stack, embedded_aws, verify_sender
+    from relance_tools.local_pipeline import LocalPipeline
 
     print(f"Relance demo: {days} days from {start.isoformat()}, embedded AWS on 127.0.0.1", file=sys.stderr)
     with embedded_aws() as aws, (out / "lambda-logs.jsonl").open("w", encoding="utf-8") as log_stream:
@@ -152,7 +152,7 @@ def _serve(aws: Any, stack: Any, today: date, out: Path) -> None:
     import signal
     import threading
 
-    from relance.devstack import register_stack
+    from relance_tools.devstack import register_stack
 
     register_stack(stack, simulated_today=today.isoformat())
     (out / "stack.json").write_text(
@@ -230,7 +230,7 @@ def _apply_action(pipeline: LocalPipeline, action: DatedAction) -> None:
 
 def _collect(pipeline: Any, out: Path) -> list[dict[str, Any]]:
     """Writes what the pipeline produced, read back from the embedded AWS: mail as SES accepted it."""
-    from relance.local_pipeline import raw_headers
+    from relance_tools.local_pipeline import raw_headers
 
     rt = pipeline.runtime
     s3 = rt.client("s3")

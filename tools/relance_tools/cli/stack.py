@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from relance.bootstrap import Clock, Runtime, system_clock
-from relance.cli.errors import CliError
 from relance.config import ConfigError, Settings
-from relance.devstack import SIMULATED_TODAY_TAG
+from relance_tools.cli.errors import CliError
+from relance_tools.devstack import SIMULATED_TODAY_TAG
 
 # The functions' environment (template.yaml, Globals) from the stack's Outputs...
 FROM_OUTPUTS = {
@@ -49,7 +49,7 @@ FROM_PARAMETERS = {
     "NOTICE_RETENTION_DAYS": "NoticeRetentionDays",
     "INTEREST_RATE_MODE": "InterestRateMode",
 }
-# The embedded AWS's region and fake credentials (relance.devstack): nothing sent there reaches AWS.
+# The embedded AWS's region and fake credentials (relance_tools.devstack): nothing sent there reaches AWS.
 EMBEDDED_REGION = "eu-west-3"
 _EMBEDDED_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "embedded",
