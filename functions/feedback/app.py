@@ -21,8 +21,8 @@ metrics = Metrics()
 @metrics.log_metrics(capture_cold_start_metric=True)
 @event_source(data_class=SNSEvent)
 def lambda_handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
-    rt = runtime()
-    results = [record_feedback(rt, record.sns.message) for record in event.records]
+    ctx = runtime()
+    results = [record_feedback(ctx, record.sns.message) for record in event.records]
     return {
         "feedback": [
             {"outcome": r.outcome, "customer_id": r.customer_id, "status": r.status} for r in results

@@ -22,12 +22,12 @@ metrics = Metrics()
 @metrics.log_metrics(capture_cold_start_metric=True)
 @event_source(data_class=S3Event)
 def lambda_handler(event: S3Event, context: LambdaContext) -> dict[str, Any]:
-    rt = runtime()
+    ctx = runtime()
     # S3 notifications carry the key URL-encoded ("factures+mars.csv"); Powertools decodes it only in the
     # EventBridge variant of the event.
     reports = [
-        ingest_object(rt, unquote_plus(record.s3.get_object.key)).summary()
+        ingest_object(ctx, unquote_plus(record.s3.get_object.key)).summary()
         for record in event.records
-        if record.s3.bucket.name == rt.settings.bucket
+        if record.s3.bucket.name == ctx.settings.bucket
     ]
     return {"files": reports}

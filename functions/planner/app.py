@@ -20,5 +20,5 @@ metrics = Metrics()
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """`event` is the scheduler's Input (scheduled_time, execution_id), or {"run_date": ...} to replay."""
-    rt = runtime()
-    return plan_day(rt, run_request(event, rt.calendar, rt.clock())).as_dict()
+    ctx = runtime()
+    return plan_day(ctx, run_request(event, ctx.calendar, ctx.clock())).as_dict()

@@ -264,36 +264,9 @@ def _collect(pipeline: Any, out: Path) -> list[dict[str, Any]]:
 
 
 def _timeline(rt: Any) -> list[dict[str, Any]]:
-    from relance.adapters.dynamo.records import CustomerRecord
+    from relance_tools.timeline import timeline
 
-    names = {record.customer_id: record.name for record in CustomerRecord.scan()}
-    entries: list[dict[str, Any]] = []
-    for customer_id in sorted(names):
-        for record in rt.events.for_customer(customer_id):
-            notices = [ref for ref in record.notices or [] if ref.key.startswith("notices/")]
-            evidence = [ref for ref in record.notices or [] if not ref.key.startswith("notices/")]
-            entries.append(
-                {
-                    "date": record.occurred_on.isoformat(),
-                    "customer_id": customer_id,
-                    "customer_name": names[customer_id],
-                    "kind": record.kind,
-                    "invoice_ids": list(record.invoice_ids),
-                    "step": record.step,
-                    "channels": list(record.channels),
-                    "outcome": record.outcome,
-                    "message_id": record.message_id,
-                    "notice_key": notices[0].key if notices else None,
-                    "notice_sha256": notices[0].sha256 if notices else None,
-                    "evidence_key": evidence[0].key if evidence else None,
-                    "amount_due": str(record.amount) if record.amount is not None else None,
-                    "currency": record.currency,
-                    "reason": record.reason,
-                    "actor": record.actor,
-                }
-            )
-    entries.sort(key=lambda entry: (entry["date"], entry["customer_id"], entry["kind"]))
-    return entries
+    return timeline(rt)
 
 
 def _print_summary(

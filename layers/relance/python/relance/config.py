@@ -47,6 +47,9 @@ class Settings:
     # French B2B: "split" takes each half-year's rate (the default reading of L441-10); "fixed" keeps the
     # rate of the half-year in which the invoice became late for the whole delay.
     interest_rate_mode: str = "split"
+    # Object Lock on evidence: GOVERNANCE (a permitted person may lift it; the template denies that by
+    # default) or COMPLIANCE (nobody may, until the retention date).
+    object_lock_mode: str = "GOVERNANCE"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -109,6 +112,7 @@ class Settings:
             due_shards=integer("DUE_SHARDS", 4),
             notice_retention_days=integer("NOTICE_RETENTION_DAYS", 1826),
             interest_rate_mode=_rate_mode(env.get("INTEREST_RATE_MODE", "split")),
+            object_lock_mode=_lock_mode(env.get("OBJECT_LOCK_MODE", "GOVERNANCE")),
         )
 
 
@@ -116,4 +120,11 @@ def _rate_mode(raw: str) -> str:
     mode = raw.strip().lower() or "split"
     if mode not in {"split", "fixed"}:
         raise ConfigError(f"INTEREST_RATE_MODE={raw!r} must be split or fixed")
+    return mode
+
+
+def _lock_mode(raw: str) -> str:
+    mode = raw.strip().upper() or "GOVERNANCE"
+    if mode not in {"GOVERNANCE", "COMPLIANCE"}:
+        raise ConfigError(f"OBJECT_LOCK_MODE={raw!r} must be GOVERNANCE or COMPLIANCE")
     return mode

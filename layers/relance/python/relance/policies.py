@@ -1,4 +1,5 @@
-"""Loads escalation policies from the policies/ folder (YAML), checked once per process."""
+"""Loads escalation policies and the profile rules that pick them from the policies/ folder (YAML),
+checked once per process."""
 
 from __future__ import annotations
 
@@ -9,6 +10,17 @@ import yaml
 
 from relance.assets import asset_dir
 from relance.domain.policy import Policy, PolicyError, policy_from_mapping
+from relance.domain.selection import (
+    PolicyBook,
+    PolicyDefaults,
+    SelectionError,
+    SelectionRule,
+    rules_from_mapping,
+)
+
+# Profile rules live beside the policies, in a folder of their own so that the policy loader, which reads
+# every policies/*.yaml as a policy, never mistakes them for one.
+SELECTION_FILE = Path("selection") / "rules.yaml"
 
 
 def load_policy_file(path: Path) -> Policy:
@@ -38,3 +50,30 @@ def get_policy(name: str, directory: Path | None = None) -> Policy:
         return policies[name]
     except KeyError:
         raise PolicyError(f"unknown policy {name!r}; known: {', '.join(sorted(policies))}") from None
+
+
+@cache
+def load_selection_rules(directory: Path | None = None) -> tuple[SelectionRule, ...]:
+    """The rules of policies/selection/rules.yaml (none without the file), checked once per process."""
+    folder = directory or asset_dir("policies")
+    path = folder / SELECTION_FILE
+    if not path.is_file():
+        return ()
+    source = SELECTION_FILE.as_posix()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise SelectionError(f"{source}: not valid YAML: {exc}") from exc
+    return rules_from_mapping(data, source, known_policies=set(load_policies(directory)))
+
+
+@cache
+def policy_book(default_policy: str, consumer_policy: str, directory: Path | None = None) -> PolicyBook:
+    """The stack's policies, its profile rules and its defaults by customer kind, checked once."""
+    policies = load_policies(directory)
+    for name in (default_policy, consumer_policy):
+        if name not in policies:
+            raise PolicyError(f"unknown policy {name!r}; known: {', '.join(sorted(policies))}")
+    return PolicyBook(
+        policies, load_selection_rules(directory), PolicyDefaults(default_policy, consumer_policy)
+    )

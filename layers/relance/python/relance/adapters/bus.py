@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
+from relance.ports import PublishError
+
 SOURCE = "relance"
-
-
-class PublishError(RuntimeError):
-    """EventBridge did not take the event."""
 
 
 class EventBusPublisher:
@@ -17,7 +16,7 @@ class EventBusPublisher:
         self._client = client
         self._bus = bus_name
 
-    def publish(self, detail_type: str, detail: dict[str, Any]) -> str:
+    def publish(self, detail_type: str, detail: Mapping[str, Any]) -> str:
         response = self._client.put_events(
             Entries=[
                 {

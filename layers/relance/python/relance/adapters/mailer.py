@@ -10,41 +10,47 @@ from typing import Any
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
+    ConnectionClosedError,
+    ParamValidationError,
+    ReadTimeoutError,
 )
 
-# SES errors that no retry will fix: the message or an address is wrong, or the sender is not allowed.
-_PERMANENT = {
+from relance.ports import SendRefused, SendRejected, SendUncertain
+
+# This message cannot go, whatever the retries: an address or the content is wrong, or the sender is not
+# verified. The attempt is logged as failed and the claim released.
+_REJECTED = {
     "MessageRejected",
     "MailFromDomainNotVerifiedException",
     "BadRequestException",
     "NotFoundException",
+    "InvalidParameterValue",
+    "InvalidParameterValueException",
+    "ValidationException",
 }
-# SES said no for now: nothing was sent, a later attempt may go through.
-_REFUSED_FOR_NOW = {
-    "TooManyRequestsException",
-    "Throttling",
-    "ThrottlingException",
-    "LimitExceededException",
-    "SendingPausedException",
-    "AccountSuspendedException",
-}
+# A server error after the request arrived: SES may have accepted the message before failing.
+_UNCERTAIN = {"InternalFailure", "InternalServerError", "InternalError", "InternalFailureException"}
 
 
-class SendRejected(RuntimeError):
-    """SES refused the message for good; nothing was sent."""
+def classify(exc: ClientError) -> SendRejected | SendRefused | SendUncertain:
+    """What an SES error says of the message: never sent (rejected or refused) or perhaps sent.
 
-
-class SendRefused(RuntimeError):
-    """SES did not take the message this time (throttled, paused, unreachable); nothing was sent."""
-
-
-class SendUncertain(RuntimeError):
-    """The request may have reached SES and the answer was lost: the message may have left.
-
-    Retrying could send it twice, so the caller keeps the dispatch claimed and a person checks.
+    SES checks a request (credentials, permissions, limits, parameters) before it accepts the message, so
+    any refusal or client error means nothing left; a 503 means the request was not processed at all. Only
+    another server error can come after acceptance. Permission and credential errors are refusals to retry
+    (and alarm on), never holds: one IAM mistake must not hold every customer due.
     """
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", ""))
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    text = f"SES answered {code or status}: {error.get('Message')}"
+    if code in _REJECTED:
+        return SendRejected(text)
+    if code in _UNCERTAIN or (
+        status >= 500 and status != 503 and code not in {"ServiceUnavailable", "Throttling"}
+    ):
+        return SendUncertain(text)
+    return SendRefused(text)
 
 
 class SesMailer:
@@ -73,18 +79,15 @@ class SesMailer:
         try:
             response = self._client.send_email(**kwargs)
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            text = f"SES answered {code}: {exc.response.get('Error', {}).get('Message')}"
-            if code in _PERMANENT:
-                raise SendRejected(text) from exc
-            if code in _REFUSED_FOR_NOW:
-                raise SendRefused(text) from exc
-            # A server error after the request arrived: SES may have accepted the message before failing.
-            raise SendUncertain(text) from exc
-        except (EndpointConnectionError, ConnectTimeoutError) as exc:
-            raise SendRefused(f"SES could not be reached: {exc}") from exc
-        except BotoCoreError as exc:
+            raise classify(exc) from exc
+        except ParamValidationError as exc:
+            raise SendRejected(f"the request to SES is malformed, nothing was sent: {exc}") from exc
+        except (ReadTimeoutError, ConnectionClosedError) as exc:
+            # The request went out and the connection died before the answer: the message may have left.
             raise SendUncertain(f"no answer from SES after sending: {exc}") from exc
+        except BotoCoreError as exc:
+            # Unreachable, a connect timeout, no credentials: nothing reached SES.
+            raise SendRefused(f"SES could not be reached: {exc}") from exc
         return str(response["MessageId"])
 
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from relance.ports import QueueError
+
 SQS_BATCH = 10
-
-
-class QueueError(RuntimeError):
-    """Some messages could not be queued; the planner fails so that its schedule retries it."""
 
 
 class WorkQueue:
@@ -18,7 +16,7 @@ class WorkQueue:
         self._client = client
         self._url = url
 
-    def send_all(self, bodies: Sequence[dict[str, Any]]) -> int:
+    def send_all(self, bodies: Sequence[Mapping[str, Any]]) -> int:
         for start in range(0, len(bodies), SQS_BATCH):
             chunk = bodies[start : start + SQS_BATCH]
             response = self._client.send_message_batch(

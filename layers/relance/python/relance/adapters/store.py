@@ -3,39 +3,39 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-
-class EvidenceConflict(RuntimeError):
-    """Another document already sits under this evidence key; evidence is never replaced."""
-
-
-@dataclass(frozen=True)
-class StoredObject:
-    key: str
-    sha256: str
-    version_id: str | None
-
-
-def sha256_hex(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()
+from relance.domain.evidence import sha256_hex
+from relance.ports import EvidenceConflict, StorageError, StoredObject
 
 
 class S3Store:
-    def __init__(self, client: Any, bucket: str) -> None:
+    def __init__(self, client: Any, bucket: str, lock_mode: str = "GOVERNANCE") -> None:
         self._client = client
         self.bucket = bucket
+        # GOVERNANCE lets a holder of s3:BypassGovernanceRetention delete (the template denies it by
+        # default); COMPLIANCE lets nobody, not even the account's root, until the date.
+        self._lock_mode = lock_mode
 
     def read(self, key: str) -> bytes:
-        return self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        try:
+            return self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            raise StorageError(f"s3://{self.bucket}/{key} cannot be read ({code})") from exc
 
-    def put_report(self, key: str, report: dict[str, Any]) -> None:
+    def keys(self, prefix: str) -> Iterator[str]:
+        paginator = self._client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                yield item["Key"]
+
+    def put_report(self, key: str, report: Mapping[str, Any]) -> None:
         body = json.dumps(report, indent=2, ensure_ascii=False, sort_keys=False).encode("utf-8")
         self._client.put_object(
             Bucket=self.bucket, Key=key, Body=body, ContentType="application/json; charset=utf-8"
@@ -45,7 +45,7 @@ class S3Store:
         self._client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
 
     def put_evidence(
-        self, key: str, body: bytes, content_type: str, retain_until: datetime, metadata: dict[str, str]
+        self, key: str, body: bytes, content_type: str, retain_until: datetime, metadata: Mapping[str, str]
     ) -> StoredObject:
         """Writes a notice once: the key must be new, and Object Lock keeps it until `retain_until`.
 
@@ -62,7 +62,7 @@ class S3Store:
                 ChecksumAlgorithm="SHA256",
                 ChecksumSHA256=base64.b64encode(bytes.fromhex(digest)).decode("ascii"),
                 Metadata={**metadata, "sha256": digest},
-                ObjectLockMode="GOVERNANCE",
+                ObjectLockMode=self._lock_mode,
                 ObjectLockRetainUntilDate=retain_until,
             )
         except ClientError as exc:

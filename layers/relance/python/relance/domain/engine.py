@@ -1,19 +1,37 @@
 """The escalation engine: from a customer's book, its policy, the calendar and today, what is due.
 
-Pure and deterministic: the same inputs always give the same decision, so a re-run, a retry or a
-preview can ask it again and get the same answer.
+The unit is the customer: its cases (one per currency, relance.domain.cases) each take at most one step a
+day, and everything the customer gets that day travels in one message: the cases' steps, invoices falling
+due soon ("à échoir"), or a payment-plan reminder. Pure and deterministic: the same inputs always give the
+same decision, so a re-run, a retry or a preview can ask it again and get the same answer.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from relance.domain.calendar import BusinessCalendar
+from relance.domain.cases import (
+    CaseAction,
+    CaseChange,
+    CaseWait,
+    adopt_legacy,
+    after_action,
+    case_next_date,
+    case_today,
+    chase_block,
+    courtesy_day,
+    is_settled,
+    needs_adoption,
+    reconcile,
+    with_courtesy,
+)
 from relance.domain.models import (
     STOPPED_STATUSES,
+    Case,
     ContactStatus,
     Customer,
     Instalment,
@@ -27,26 +45,11 @@ ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
-class PlannedStep:
-    """The next step of one invoice and the first open day it may be taken."""
-
-    index: int
-    step: Step
-    act_on: date
-
-
-@dataclass(frozen=True)
-class InvoiceAction:
-    invoice: Invoice
-    step: Step
-    index: int
-
-
-@dataclass(frozen=True)
 class Hold:
-    """An invoice that gets nothing today, and why: shown in logs and previews."""
+    """Something that gets nothing today, and why: shown in logs and previews."""
 
-    invoice_id: str
+    subject: str
+    """An invoice number or a case id."""
     reason: str
 
 
@@ -70,21 +73,39 @@ class PlanBreak:
 
 @dataclass(frozen=True)
 class Decision:
-    customer_id: str
+    """What one customer gets on one day, and the book it leaves.
+
+    `customer` is the customer as the day found it once its cases were reconciled (opened, closed, held):
+    what the worker saves with the dispatch, and what `case_changes` logs.
+    """
+
+    customer: Customer
     on: date
-    actions: tuple[InvoiceAction, ...]
-    message_step: Step | None
-    next_action_on: Mapping[str, date | None]
-    holds: tuple[Hold, ...]
-    # The day's one message when due: escalation steps due the same day wait for the next message day.
+    case_actions: tuple[CaseAction, ...] = ()
+    courtesy: tuple[Invoice, ...] = ()
+    """Invoices falling due soon: in the day's case message as "à échoir", or a courtesy notice by itself."""
+    courtesy_step: Step | None = None
+    holds: tuple[Hold, ...] = ()
     plan_reminders: tuple[PlanReminder, ...] = ()
     plan_breaks: tuple[PlanBreak, ...] = ()
-    # Why the customer's address must not be emailed today (a bounce, a complaint); None when it may be.
+    case_changes: tuple[CaseChange, ...] = ()
     email_blocked: str | None = None
+    """Why the customer's address must not be emailed today (a bounce, a complaint); None when it may be."""
+
+    @property
+    def customer_id(self) -> str:
+        return self.customer.customer_id
+
+    @property
+    def message_step(self) -> Step | None:
+        """The step the day's message is headed by: the highest case step, else the courtesy notice."""
+        messaging = [item for item in self.case_actions if item.step.sends_message]
+        if messaging:
+            return max(messaging, key=lambda item: item.rank).step
+        return self.courtesy_step if self.courtesy else None
 
     @property
     def sends_message(self) -> bool:
-        """Whether the customer hears from us today (an escalation message or a plan reminder)."""
         return self.message_step is not None or bool(self.plan_reminders)
 
     @property
@@ -92,100 +113,46 @@ class Decision:
         """The step the day's dispatch is logged under: the message's, else the highest step taken."""
         if self.message_step is not None:
             return self.message_step
-        return max(self.actions, key=lambda item: item.index).step if self.actions else None
+        return max(self.case_actions, key=lambda item: item.rank).step if self.case_actions else None
 
     @property
     def dispatches(self) -> bool:
-        """Whether the day needs a dispatch (claimed on the customer): steps to take or a plan reminder.
-
-        A broken plan alone is a state change, recorded without a claim.
-        """
-        return bool(self.actions or self.plan_reminders)
+        """Whether the day needs a dispatch claimed on the customer: a message, a task or an event."""
+        return bool(self.case_actions or self.courtesy or self.plan_reminders)
 
     @property
     def channels(self) -> frozenset[Action]:
-        """What the policy's steps ask for today (plan reminders are emails)."""
-        planned = frozenset(action for item in self.actions for action in item.step.actions)
-        return planned | {Action.EMAIL} if self.plan_reminders else planned
+        planned = frozenset(action for item in self.case_actions for action in item.step.actions)
+        if self.courtesy or self.plan_reminders:
+            planned |= {Action.EMAIL}
+        return planned
 
     @property
     def delivered_channels(self) -> frozenset[Action]:
         """What is actually done: with the address blocked, the account manager calls instead of the email.
 
-        The step is still taken, and the log says it went by call task, not by email: a formal notice can
+        A case step is still taken, and the log says it went by call task, not by email: a formal notice can
         then rely on reminders that reached the customer by phone, never on emails that did not leave.
         """
         if self.email_blocked is None or Action.EMAIL not in self.channels:
             return self.channels
-        if self.message_step is None:
-            # A plan reminder is no escalation step: it is logged as skipped, and the plan's break, if it
-            # comes, resumes escalation, whose steps then reach the customer through the account manager.
+        if not self.case_actions:
+            # A courtesy notice or a plan reminder is no step: it is logged as skipped.
             return self.channels - {Action.EMAIL}
         return (self.channels - {Action.EMAIL}) | {Action.CALL_TASK}
 
-    def with_action(self, action: Action) -> tuple[InvoiceAction, ...]:
-        return tuple(item for item in self.actions if action in item.step.actions)
+    def with_action(self, action: Action) -> tuple[CaseAction, ...]:
+        return tuple(item for item in self.case_actions if action in item.step.actions)
 
-    def letters_by_currency(self) -> dict[str, tuple[InvoiceAction, ...]]:
-        """One letter per currency: a formal notice never mixes amounts in two currencies."""
-        grouped: dict[str, list[InvoiceAction]] = defaultdict(list)
-        for item in self.with_action(Action.LETTER):
-            grouped[item.invoice.currency].append(item)
-        return {currency: tuple(items) for currency, items in sorted(grouped.items())}
-
-
-def plan_next_step(
-    invoice: Invoice,
-    policy: Policy,
-    calendar: BusinessCalendar,
-    today: date,
-    messages_from: date | None = None,
-) -> PlannedStep | None:
-    """The invoice's next step and its date, or None when its escalation has nowhere left to go.
-
-    Steps are taken in order and never skipped, except a courtesy step meant only for before the due
-    date, which would be false once the invoice is overdue. The date is the later of the step's offset
-    from the due date and the minimum spacing after the previous step, moved to the next open day. A step
-    that messages the customer also waits for `messages_from`, the customer's next allowed message day.
-    """
-    start = _next_index(invoice, policy)
-    for index in range(start, len(policy.steps)):
-        step = policy.steps[index]
-        earliest = invoice.due_date + timedelta(days=step.offset_days)
-        last_on = invoice.dunning.last_step_on
-        if last_on is not None:
-            earliest = max(earliest, last_on + timedelta(days=step.min_days_since_previous))
-            # Never two steps of one invoice on the same day, whatever the policy's spacing says.
-            earliest = max(earliest, last_on + ONE_DAY)
-        if step.sends_message and messages_from is not None:
-            earliest = max(earliest, messages_from)
-        act_on = calendar.next_open(max(earliest, today))
-        if step.before_due_only and act_on >= invoice.due_date:
-            continue
-        return PlannedStep(index=index, step=step, act_on=act_on)
-    return None
-
-
-def _next_index(invoice: Invoice, policy: Policy) -> int:
-    done = set(invoice.dunning.steps_done)
-    highest = -1
-    for index, step in enumerate(policy.steps):
-        if step.id in done:
-            highest = index
-    return highest + 1
-
-
-def _stop_reason(customer: Customer, invoice: Invoice) -> str | None:
-    if invoice.status in STOPPED_STATUSES:
-        return f"invoice is {invoice.status.value}"
-    if invoice.status is InvoiceStatus.PLAN and invoice.plan is None:
-        # A plan status without instalments (set by hand in the table): nothing to watch, nothing to send.
-        return "invoice is under a payment plan with no instalments recorded"
-    if invoice.balance <= 0:
-        return "nothing left to pay"
-    if customer.do_not_dun:
-        return "customer is flagged do-not-dun"
-    return None
+    @property
+    def invoice_ids(self) -> tuple[str, ...]:
+        """Every invoice the day's dispatch concerns, cases first, then those falling due, then plans."""
+        seen: dict[str, None] = {}
+        for item in self.case_actions:
+            seen.update(dict.fromkeys(item.invoice_ids))
+        seen.update(dict.fromkeys(invoice.invoice_id for invoice in self.courtesy))
+        seen.update(dict.fromkeys(item.invoice.invoice_id for item in self.plan_reminders))
+        return tuple(seen)
 
 
 def next_message_day(customer: Customer, policy: Policy) -> date | None:
@@ -193,24 +160,6 @@ def next_message_day(customer: Customer, policy: Policy) -> date | None:
     if customer.last_message_on is None:
         return None
     return customer.last_message_on + timedelta(days=max(1, policy.min_days_between_messages))
-
-
-def next_action_date(
-    customer: Customer, invoice: Invoice, policy: Policy, calendar: BusinessCalendar, from_day: date
-) -> date | None:
-    """The day the engine will next act on this invoice, as stored in the daily index; None leaves it."""
-    if _stop_reason(customer, invoice) is not None:
-        return None
-    if invoice.status is InvoiceStatus.PLAN:
-        event = next_plan_event(invoice, policy, calendar, from_day, next_message_day(customer, policy))
-        return event.act_on if event else None
-    if invoice.paused_until is not None and from_day <= invoice.paused_until:
-        from_day = invoice.paused_until + ONE_DAY
-    planned = plan_next_step(invoice, policy, calendar, from_day, next_message_day(customer, policy))
-    if planned is None or invoice.balance < planned.step.min_balance:
-        # The balance only goes down: a step it is too small for will never be taken, nor any after it.
-        return None
-    return planned.act_on
 
 
 def email_block_reason(customer: Customer) -> str | None:
@@ -223,6 +172,20 @@ def email_block_reason(customer: Customer) -> str | None:
     )
 
 
+def settle_book(
+    customer: Customer, invoices: Sequence[Invoice], policy: Policy, day: date
+) -> tuple[Customer, tuple[Invoice, ...], tuple[CaseChange, ...], bool]:
+    """The book as `day` finds it: an earlier version's per-invoice steps read into cases, then the cases
+    reconciled. Returns the customer, the invoices, what changed, and whether the invoices were adopted."""
+    adopted = False
+    changes: tuple[CaseChange, ...] = ()
+    if needs_adoption(invoices, policy):
+        customer, invoices, changes = adopt_legacy(customer, invoices, policy, day)
+        adopted = True
+    customer, reconciled = reconcile(customer, invoices, day)
+    return customer, tuple(invoices), changes + reconciled, adopted
+
+
 def decide(
     customer: Customer,
     invoices: Sequence[Invoice],
@@ -230,131 +193,221 @@ def decide(
     calendar: BusinessCalendar,
     today: date,
 ) -> Decision:
-    """What to do today for one customer: at most one step per invoice, at most one message in all."""
-    actions: list[InvoiceAction] = []
+    """What to do today for one customer: at most one step per case, at most one message in all."""
+    customer, invoices, changes, _ = settle_book(customer, invoices, policy, today)
+    base = Decision(customer=customer, on=today, case_changes=changes)
+    if customer.do_not_dun:
+        return replace(base, holds=(Hold(customer.customer_id, "customer is flagged do-not-dun"),))
     holds: list[Hold] = []
-    reminders: list[PlanReminder] = []
-    breaks: list[PlanBreak] = []
-    ordered = sorted(invoices, key=lambda item: (item.due_date, item.invoice_id))
     messages_from = next_message_day(customer, policy)
 
-    for original in ordered:
-        invoice = original
-        key = invoice.invoice_id
-        if invoice.status is InvoiceStatus.PLAN and _stop_reason(customer, invoice) is None:
-            event = next_plan_event(invoice, policy, calendar, today, messages_from)
-            if event is None or event.act_on != today:
-                holds.append(Hold(key, _plan_hold(invoice, event)))
-                continue
-            if event.kind is PlanEventKind.REMINDER:
-                reminders.append(PlanReminder(invoice, event.index, event.instalment))
-                continue
-            breaks.append(PlanBreak(invoice, event.index, event.instalment))
-            # Broken today: the invoice is open again and may take its next step today.
-            invoice = replace(invoice, status=InvoiceStatus.OPEN, plan=None)
-        if next_action_date(customer, invoice, policy, calendar, today) != today:
-            if invoice.paused_until is not None and today <= invoice.paused_until:
-                holds.append(
-                    Hold(key, f"paused until {invoice.paused_until.isoformat()} ({invoice.pause_reason})")
-                )
-            elif (below := _below_minimum(invoice, policy, calendar, today)) is not None:
-                holds.append(
-                    Hold(
-                        key,
-                        f"balance {invoice.balance} is below the minimum {below.min_balance} "
-                        f"of step '{below.id}'; escalation stops here",
-                    )
-                )
-            elif _waits_for_next_message(customer, invoice, policy, calendar, today):
-                holds.append(
-                    Hold(
-                        key,
-                        f"waits to join the customer's next message (last one on {customer.last_message_on})",
-                    )
-                )
+    reminders: list[PlanReminder] = []
+    breaks: list[PlanBreak] = []
+    for invoice in sorted(invoices, key=lambda item: (item.due_date, item.invoice_id)):
+        if invoice.status is not InvoiceStatus.PLAN or is_settled(invoice):
             continue
-        planned = plan_next_step(invoice, policy, calendar, today, messages_from)
-        assert planned is not None  # next_action_date is today only when a step is planned for today
-        actions.append(InvoiceAction(invoice=invoice, step=planned.step, index=planned.index))
-
-    if reminders and actions:
-        # One message a day, and the plan reminder goes first: it is due a few days before the plan
-        # would break, while a step is a minimum date that may wait for the customer's next message.
-        holds.extend(
-            Hold(item.invoice.invoice_id, "waits: a payment-plan reminder is the customer's message today")
-            for item in actions
+        event = next_plan_event(invoice, policy, calendar, today, messages_from)
+        if event is None or event.act_on != today:
+            holds.append(Hold(invoice.invoice_id, _plan_hold(invoice, event)))
+        elif event.kind is PlanEventKind.REMINDER:
+            reminders.append(PlanReminder(invoice, event.index, event.instalment))
+        else:
+            breaks.append(PlanBreak(invoice, event.index, event.instalment))
+    if breaks:
+        # Broken today: the invoices are open again and the case chases them from today.
+        broken = {item.invoice.invoice_id for item in breaks}
+        invoices = tuple(
+            replace(invoice, status=InvoiceStatus.OPEN, plan=None)
+            if invoice.invoice_id in broken
+            else invoice
+            for invoice in invoices
         )
-        actions = []
-    message_items = [item for item in actions if item.step.sends_message]
-    message_step = max(message_items, key=lambda item: item.index).step if message_items else None
-    decision = Decision(
-        customer_id=customer.customer_id,
-        on=today,
-        actions=tuple(actions),
-        message_step=message_step,
-        next_action_on={},
+        customer, more = reconcile(customer, invoices, today)
+        changes += more
+
+    actions: list[CaseAction] = []
+    for case in sorted(customer.cases, key=lambda item: (item.currency, item.state.value)):
+        outcome = case_today(
+            case, customer.cases, invoices, policy, calendar, today, messages_from, policy.postal_delay_days
+        )
+        if isinstance(outcome, CaseAction):
+            actions.append(outcome)
+        elif isinstance(outcome, CaseWait):
+            holds.append(Hold(case.case_id, outcome.reason))
+
+    courtesy_step, courtesy = _courtesy_today(
+        customer, invoices, policy, calendar, today, messages_from, actions
+    )
+    if reminders and (actions or courtesy):
+        # One message a day, and the plan reminder goes first: it is due a few days before the plan would
+        # break, while a step is a minimum date that may wait for the customer's next message.
+        holds.extend(
+            Hold(item.case.case_id, "waits: a payment-plan reminder is today's message") for item in actions
+        )
+        actions, courtesy = [], ()
+    decision = replace(
+        base,
+        customer=customer,
+        case_actions=tuple(actions),
+        courtesy=courtesy,
+        courtesy_step=courtesy_step if courtesy else None,
         holds=tuple(holds),
         plan_reminders=tuple(reminders),
         plan_breaks=tuple(breaks),
+        case_changes=changes,
     )
     if decision.sends_message:
         decision = replace(decision, email_blocked=email_block_reason(customer))
-    # Next dates follow today's decision carried out, so the index never promises a day the engine would
-    # not act on (the message spacing, the step just taken, the reminder just sent).
-    return replace(decision, next_action_on=next_action_dates(customer, ordered, policy, calendar, decision))
+    return decision
+
+
+def _courtesy_today(
+    customer: Customer,
+    invoices: Sequence[Invoice],
+    policy: Policy,
+    calendar: BusinessCalendar,
+    today: date,
+    messages_from: date | None,
+    actions: Sequence[CaseAction],
+) -> tuple[Step | None, tuple[Invoice, ...]]:
+    """Invoices whose pre-due notice is due: riding in the day's case message, or by themselves when the
+    customer has no case; a customer in a case gets them only in a case message."""
+    steps = policy.courtesy_steps
+    if not steps:
+        return None, ()
+    step = steps[0]
+    # A debtor in a case (or with collection) hears of what falls due only in the case's own messages.
+    in_a_case = bool(customer.cases)
+    if in_a_case and not any(item.step.sends_message for item in actions):
+        return step, ()
+    due = tuple(
+        invoice
+        for invoice in sorted(invoices, key=lambda item: (item.due_date, item.invoice_id))
+        if today < invoice.due_date
+        and (when := courtesy_day(invoice, step, calendar, today, None if in_a_case else messages_from))
+        is not None
+        and when <= today
+    )
+    return step, due
 
 
 def carry_out(
-    customer: Customer, invoices: Sequence[Invoice], decision: Decision
+    customer: Customer, invoices: Sequence[Invoice], policy: Policy, decision: Decision
 ) -> tuple[Customer, tuple[Invoice, ...]]:
     """The customer and invoices once the decision is done, as the worker records it in one transaction.
 
-    Idempotent: applied to a state that already holds the decision (a reload after a concurrent commit)
-    it changes nothing more.
+    Works on the book as it is now, which may be fresher than the one decided on (a payment landed in
+    between): the book is settled again, then the day's actions are applied to the cases they were decided
+    for. Idempotent: applied to a state that already holds the decision it changes nothing more.
     """
     day = decision.on
-    steps = {item.invoice.invoice_id: item.step.id for item in decision.actions}
-    reminded = {item.invoice.invoice_id: item.index for item in decision.plan_reminders}
+    customer, invoices, _, _ = settle_book(customer, invoices, policy, day)
     broken = {item.invoice.invoice_id for item in decision.plan_breaks}
+    if broken:
+        invoices = tuple(
+            replace(invoice, status=InvoiceStatus.OPEN, plan=None)
+            if invoice.invoice_id in broken and invoice.status is InvoiceStatus.PLAN
+            else invoice
+            for invoice in invoices
+        )
+        customer, _ = reconcile(customer, invoices, day)
+    reminded = {item.invoice.invoice_id: item.index for item in decision.plan_reminders}
+    courtesy = {invoice.invoice_id for invoice in decision.courtesy}
     after: list[Invoice] = []
     for invoice in invoices:
         key = invoice.invoice_id
-        if key in broken and invoice.status is InvoiceStatus.PLAN:
-            invoice = replace(invoice, status=InvoiceStatus.OPEN, plan=None)
         if key in reminded and invoice.plan is not None:
             invoice = replace(invoice, plan=invoice.plan.after_reminder(reminded[key]))
-        if key in steps and steps[key] not in invoice.dunning.steps_done:
-            invoice = replace(invoice, dunning=invoice.dunning.after(steps[key], day))
+        if key in courtesy and decision.courtesy_step is not None:
+            invoice = with_courtesy(invoice, decision.courtesy_step, day)
         after.append(invoice)
+    for action in decision.case_actions:
+        cases = tuple(
+            after_action(case, action, day) if case.case_id == action.case.case_id else case
+            for case in customer.cases
+        )
+        customer = replace(customer, cases=cases)
     if decision.sends_message:
         customer = replace(customer, last_message_on=day)
     return customer, tuple(after)
 
 
-def next_action_dates(
+def next_action_on(
+    customer: Customer,
+    invoices: Sequence[Invoice],
+    policy: Policy,
+    calendar: BusinessCalendar,
+    from_day: date,
+) -> date | None:
+    """The first day on or after `from_day` the engine has something to do for the customer; None leaves the
+    daily index. Exact, so that the planner never reads a customer for nothing."""
+    if customer.do_not_dun:
+        return None
+    messages_from = next_message_day(customer, policy)
+    candidates: list[date] = []
+    for case in customer.cases:
+        when = case_next_date(
+            case,
+            customer.cases,
+            invoices,
+            policy,
+            calendar,
+            from_day,
+            messages_from,
+            policy.postal_delay_days,
+        )
+        if when is not None:
+            candidates.append(when)
+    open_currencies = {case.currency for case in customer.cases}
+    # Currencies with no case yet: the first step of the case their invoices will open.
+    for currency in sorted({invoice.currency for invoice in invoices} - open_currencies):
+        when = _new_case_date(customer, invoices, currency, policy, calendar, from_day, messages_from)
+        if when is not None:
+            candidates.append(when)
+    if policy.courtesy_steps and not customer.cases:
+        step = policy.courtesy_steps[0]
+        # A courtesy notice goes by itself only while no case exists: once anything is overdue, a case is
+        # open and what falls due rides in its messages.
+        owed = [invoice.due_date for invoice in invoices if not is_settled(invoice)]
+        case_from = min(owed) + ONE_DAY if owed else None
+        for invoice in invoices:
+            when = courtesy_day(invoice, step, calendar, from_day, messages_from)
+            if when is not None and (case_from is None or when < case_from):
+                candidates.append(when)
+    for invoice in invoices:
+        if invoice.status is InvoiceStatus.PLAN and not is_settled(invoice):
+            event = next_plan_event(invoice, policy, calendar, from_day, messages_from)
+            if event is not None:
+                candidates.append(event.act_on)
+    return min(candidates) if candidates else None
+
+
+def _new_case_date(
+    customer: Customer,
+    invoices: Sequence[Invoice],
+    currency: str,
+    policy: Policy,
+    calendar: BusinessCalendar,
+    from_day: date,
+    messages_from: date | None,
+) -> date | None:
+    probe = Case(case_id=f"{customer.customer_id}-{currency}-next", currency=currency, opened_on=from_day)
+    return case_next_date(
+        probe, (probe,), invoices, policy, calendar, from_day, messages_from, policy.postal_delay_days
+    )
+
+
+def next_day_after(
     customer: Customer,
     invoices: Sequence[Invoice],
     policy: Policy,
     calendar: BusinessCalendar,
     decision: Decision,
-) -> dict[str, date | None]:
-    """Each invoice's next action date once `decision` is carried out: what the daily index must hold."""
-    after_customer, after = carry_out(customer, invoices, decision)
-    touched = (
-        {item.invoice.invoice_id for item in decision.actions}
-        | {item.invoice.invoice_id for item in decision.plan_reminders}
-        | {item.invoice.invoice_id for item in decision.plan_breaks}
-    )
-    return {
-        invoice.invoice_id: next_action_date(
-            after_customer,
-            invoice,
-            policy,
-            calendar,
-            decision.on + ONE_DAY if invoice.invoice_id in touched else decision.on,
-        )
-        for invoice in after
-    }
+) -> date | None:
+    """The customer's next action date once `decision` is carried out: what the daily index must hold."""
+    after_customer, after = carry_out(customer, invoices, policy, decision)
+    start = decision.on + ONE_DAY if decision.dispatches or decision.plan_breaks else decision.on
+    return next_action_on(after_customer, after, policy, calendar, start)
 
 
 def _plan_hold(invoice: Invoice, event: PlanEvent | None) -> str:
@@ -367,16 +420,19 @@ def _plan_hold(invoice: Invoice, event: PlanEvent | None) -> str:
     )
 
 
-def _below_minimum(invoice: Invoice, policy: Policy, calendar: BusinessCalendar, today: date) -> Step | None:
-    """The step the invoice would take next were its balance not under that step's minimum."""
-    if invoice.status in STOPPED_STATUSES or invoice.status is InvoiceStatus.PLAN or invoice.balance <= 0:
-        return None
-    planned = plan_next_step(invoice, policy, calendar, today)
-    return planned.step if planned and invoice.balance < planned.step.min_balance else None
+def invoice_stop_reason(customer: Customer, invoice: Invoice, day: date) -> str | None:
+    """Why nothing goes out for this invoice on `day`; None when it is chased (levers print it)."""
+    if invoice.status in STOPPED_STATUSES:
+        return f"invoice is {invoice.status.value}"
+    if invoice.balance <= 0:
+        return "nothing left to pay"
+    if customer.do_not_dun:
+        return "customer is flagged do-not-dun"
+    return chase_block(invoice, day)
 
 
-def _waits_for_next_message(
-    customer: Customer, invoice: Invoice, policy: Policy, calendar: BusinessCalendar, today: date
-) -> bool:
-    planned = plan_next_step(invoice, policy, calendar, today)
-    return planned is not None and planned.act_on <= today and planned.step.sends_message
+def currencies_of(invoices: Sequence[Invoice]) -> dict[str, list[Invoice]]:
+    grouped: dict[str, list[Invoice]] = defaultdict(list)
+    for invoice in invoices:
+        grouped[invoice.currency].append(invoice)
+    return grouped

@@ -10,6 +10,8 @@ from enum import StrEnum
 
 class EventKind(StrEnum):
     ESCALATION = "escalation"
+    # A case opened, was held behind a hand-off, released, reopened or closed.
+    CASE = "case"
     # A payment-plan reminder: a message to the customer, never an escalation step.
     PLAN_REMINDER = "plan_reminder"
     CALL_TASK = "call_task"
@@ -28,6 +30,12 @@ class Outcome(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"
     HELD = "held"
+    # What the mail service said of a message (DELIVERY events).
+    DELIVERED = "delivered"
+    BOUNCED = "bounced"
+    SOFT_BOUNCED = "soft_bounced"
+    COMPLAINED = "complained"
+    DELAYED = "delayed"
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,9 @@ class EventLine:
     step: str | None = None
     interest: Decimal | None = None
     indemnity: Decimal | None = None
+    # How the message named the invoice: new, reminded, noticed (covered by the day's formal notice),
+    # noticed_before, after_notice (overdue since the notice), upcoming (falling due soon).
+    stage: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,9 @@ class EscalationEvent:
     notices: tuple[NoticeRef, ...] = ()
     actor: str = "system"
     detail: dict[str, str] = field(default_factory=dict)
+    case_id: str | None = None
+    # Who the customer is, so that the log reads without a join (the console's lines carry it too).
+    customer_name: str | None = None
 
     @property
     def event_key(self) -> str:

@@ -64,6 +64,33 @@ class Policy:
     # Customers on this policy are not claimed interest and indemnity (computed and shown as waived).
     waive_penalties: bool = False
     payment_plan: PlanTerms = PlanTerms()
+    # Whether an invoice may appear in a formal notice before an earlier message of its case named it. No by
+    # default: a debtor is put on notice only for what it was reminded of.
+    notice_unnamed_invoices: bool = False
+    # Invoices that join a case after its formal notice get a supplementary notice before the hand-off;
+    # without it they go into the hand-off pack marked as joined later.
+    supplementary_notice: bool = False
+    # Penalties claimed on an invoice that is then paid stay claimable and are listed as still due in the
+    # case's later messages; when false the case drops them, and its log says they were waived.
+    claim_after_payment: bool = True
+    # A registered letter is taken as received this many days after posting when no receipt is recorded:
+    # the formal notice's deadline runs from receipt.
+    postal_delay_days: int = 3
+
+    @property
+    def ladder(self) -> tuple[Step, ...]:
+        """The steps a case climbs once something is overdue (pre-due courtesy steps are not on it)."""
+        return tuple(step for step in self.steps if not step.before_due_only)
+
+    @property
+    def courtesy_steps(self) -> tuple[Step, ...]:
+        return tuple(step for step in self.steps if step.before_due_only)
+
+    def ladder_index(self, step_id: str) -> int:
+        for index, step in enumerate(self.ladder):
+            if step.id == step_id:
+                return index
+        raise KeyError(step_id)
 
     def index_of(self, step_id: str) -> int:
         for index, step in enumerate(self.steps):
@@ -110,21 +137,67 @@ def policy_from_mapping(data: Any, source: str) -> Policy:
         raise PolicyError(
             f"{source}: field 'min_days_between_messages' must be an integer of 0 or more, got {spacing!r}"
         )
-    waive = data.get("waive_penalties", False)
-    if not isinstance(waive, bool):
-        raise PolicyError(f"{source}: field 'waive_penalties' must be true or false, got {waive!r}")
-    return Policy(
+    flags = {
+        field: _flag(data, field, default, source)
+        for field, default in (
+            ("waive_penalties", False),
+            ("notice_unnamed_invoices", False),
+            ("supplementary_notice", False),
+            ("claim_after_payment", True),
+        )
+    }
+    delay = data.get("postal_delay_days", 3)
+    if isinstance(delay, bool) or not isinstance(delay, int) or delay < 0:
+        raise PolicyError(
+            f"{source}: field 'postal_delay_days' must be an integer of 0 or more, got {delay!r}"
+        )
+    policy = Policy(
         name=name,
+        postal_delay_days=delay,
         description=str(data.get("description", "")).strip(),
         steps=steps,
         min_days_between_messages=spacing,
-        waive_penalties=waive,
         payment_plan=_plan_terms(data.get("payment_plan", {}), source),
+        **flags,
     )
+    _check_ladder(policy, source)
+    return policy
+
+
+def _flag(data: Mapping[str, Any], field: str, default: bool, source: str) -> bool:
+    value = data.get(field, default)
+    if not isinstance(value, bool):
+        raise PolicyError(f"{source}: field '{field}' must be true or false, got {value!r}")
+    return value
+
+
+def _check_ladder(policy: Policy, source: str) -> None:
+    """A case needs somewhere to start, and a notice must be able to name what was reminded first."""
+    if not policy.ladder:
+        raise PolicyError(
+            f"{source}: every step is before_due_only; a case needs at least one step after the due date"
+        )
+    first = policy.ladder[0]
+    if Action.LETTER in first.actions and not policy.notice_unnamed_invoices:
+        raise PolicyError(
+            f"{source}: step '{first.id}': a formal notice cannot be the first step after the due date while "
+            "'notice_unnamed_invoices' is false (no earlier message could have named the invoices)"
+        )
 
 
 _POLICY_FIELDS = frozenset(
-    {"name", "description", "steps", "min_days_between_messages", "waive_penalties", "payment_plan"}
+    {
+        "name",
+        "description",
+        "steps",
+        "min_days_between_messages",
+        "waive_penalties",
+        "payment_plan",
+        "notice_unnamed_invoices",
+        "supplementary_notice",
+        "claim_after_payment",
+        "postal_delay_days",
+    }
 )
 _PLAN_FIELDS = frozenset({"reminder_after_days", "grace_days"})
 

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from relance.domain.models import Customer, CustomerKind
-from relance.domain.policy import PolicyError
+from relance.domain.policy import Policy, PolicyError
 
 
 class SelectionError(PolicyError):
@@ -56,6 +56,26 @@ class PolicyDefaults:
 
     def for_kind(self, kind: CustomerKind) -> str:
         return self.consumer if kind is CustomerKind.CONSUMER else self.business
+
+
+@dataclass(frozen=True)
+class PolicyBook:
+    """The stack's policies and how a customer gets one: its own, else the first profile rule that
+    matches, else the stack's default for its kind."""
+
+    policies: Mapping[str, Policy]
+    rules: tuple[SelectionRule, ...]
+    defaults: PolicyDefaults
+
+    def for_customer(self, customer: Customer) -> Policy:
+        name = select_policy(customer, self.rules, self.defaults)
+        try:
+            return self.policies[name]
+        except KeyError:
+            raise PolicyError(
+                f"customer {customer.customer_id}: unknown policy {name!r}; "
+                f"known: {', '.join(sorted(self.policies))}"
+            ) from None
 
 
 def select_policy(customer: Customer, rules: Sequence[SelectionRule], defaults: PolicyDefaults) -> str:

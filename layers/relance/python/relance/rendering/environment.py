@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -13,14 +12,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, Und
 from jinja2.runtime import Context
 
 from relance.assets import asset_dir
+from relance.ports import RenderedEmail
 from relance.rendering import formatting
 
-
-@dataclass(frozen=True)
-class RenderedEmail:
-    subject: str
-    text: str
-    html: str
+__all__ = ["RenderedEmail", "environment", "escapes", "render_email", "render_letter"]
 
 
 def _defined(*values: Any) -> None:

@@ -1,4 +1,5 @@
-"""Call tasks: the account manager gets the customer's whole file and a call script, and both are kept.
+"""Call tasks: the account manager gets the customer's whole file, its case and a call script, and both the
+sheet and the task are kept.
 
 The call sheet (the email's HTML part, a complete page) is stored under tasks/<customer>/ next to the
 task's JSON, so the file can be reopened after the email is gone.
@@ -11,29 +12,30 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from relance.bootstrap import Runtime
-from relance.domain.engine import InvoiceAction
-from relance.domain.models import Customer, Invoice, InvoiceStatus
+from relance.domain.cases import CaseAction, owed
+from relance.domain.models import Customer, Invoice
 from relance.domain.policy import Action, Policy, Step
-from relance.rendering.environment import render_email
+from relance.ports import Context
 from relance.rendering.mime import build_message, mailbox, stable_message_id
 from relance.services import documents
 from relance.services.customer_file import CustomerFile
+from relance.services.messages import case_context
 
 
 def send_call_task(
-    rt: Runtime,
+    ctx: Context,
     customer: Customer,
     invoices: Sequence[Invoice],
-    items: Sequence[InvoiceAction],
+    actions: Sequence[CaseAction],
+    policy: Policy,
     dispatch_key: str,
     today: date,
     customer_file: CustomerFile,
 ) -> str:
-    """Emails the account manager the call sheet; the sheet and the task are kept in S3."""
-    settings = rt.settings
-    policy = rt.policy_for(customer)
-    step = max((item.step for item in items), key=policy.rank)
+    """Emails the account manager the call sheet; the sheet and the task are kept in the bucket."""
+    settings = ctx.settings
+    headline = max(actions, key=lambda action: action.rank)
+    step = headline.step
     payments = [
         {
             "on": p.on,
@@ -43,15 +45,13 @@ def send_call_task(
         }
         for p in customer_file.payments
     ]
-    open_invoices = [
-        invoice for invoice in invoices if invoice.status is InvoiceStatus.OPEN and invoice.balance > 0
-    ]
+    case_invoices = owed(headline.case, invoices, customer.cases, today)
     context = documents.call_task_context(
         company=settings.company,
         customer=customer,
         step=step,
         next_step=next_step(policy, step),
-        invoices=open_invoices,
+        invoices=case_invoices,
         history=[
             {**entry, "delivery": customer_file.delivery_of(entry["message_id"])}
             for entry in customer_file.history
@@ -60,7 +60,13 @@ def send_call_task(
         notices=notices_with_deadlines(policy, customer_file.notices),
         today=today,
     )
-    rendered = render_email("call_task", context)
+    context["case"] = case_context(headline.case, today)
+    context["phone"] = customer.phone
+    for line in context["invoices"]:
+        first = headline.case.first_named(line["number"])
+        line["named_on"] = first.on if first is not None else None
+        line["noticed"] = line["number"] in headline.case.noticed
+    rendered = ctx.renderer.email("call_task", context)
     recipient = customer.account_manager_email or settings.company.reply_to
     message = build_message(
         sender=mailbox(settings.company.name, settings.sender_email),
@@ -74,26 +80,31 @@ def send_call_task(
         headers={"X-Relance-Dispatch": dispatch_key, "X-Relance-Step": "call_task"},
     )
     base = f"tasks/{customer.customer_id}/{today.isoformat()}-{step.id}"
-    rt.store.put_file(f"{base}.html", rendered.html.encode("utf-8"), "text/html; charset=utf-8")
+    ctx.store.put_file(f"{base}.html", rendered.html.encode("utf-8"), "text/html; charset=utf-8")
     task = {
         "customer_id": customer.customer_id,
+        "case_id": headline.case.case_id,
         "dispatch": dispatch_key,
         "assignee": recipient,
-        "invoices": [item.invoice.invoice_id for item in items],
+        "phone": customer.phone,
+        "invoices": [invoice.invoice_id for action in actions for invoice in action.invoices],
         "step": step.id,
         "subject": rendered.subject,
         "sheet_key": f"{base}.html",
     }
-    rt.store.put_file(f"{base}.json", json.dumps(task, indent=2).encode("utf-8"), "application/json")
-    return rt.mailer.send(
+    ctx.store.put_file(f"{base}.json", json.dumps(task, indent=2).encode("utf-8"), "application/json")
+    return ctx.mailer.send(
         message, tags={"customer_id": customer.customer_id, "dispatch": dispatch_key, "step": "call_task"}
     )
 
 
 def next_step(policy: Policy, step: Step) -> Step | None:
     """What follows the call if nothing changes: the script tells the customer."""
-    index = policy.rank(step)
-    return policy.steps[index + 1] if index + 1 < len(policy.steps) else None
+    ladder = policy.ladder
+    index = next((i for i, item in enumerate(ladder) if item.id == step.id), None)
+    if index is None:
+        return None
+    return ladder[index + 1] if index + 1 < len(ladder) else None
 
 
 def notices_with_deadlines(policy: Policy, notices: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -3,15 +3,14 @@ and what SES said about each email (delivered, bounced, complained)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from relance.bootstrap import Runtime
 from relance.domain.amounts import ZERO
 from relance.domain.events import EventKind, Outcome
 from relance.domain.policy import Action, Policy
+from relance.ports import Context
 from relance.services.penalties import DatedPayment
 
 # The kind of the events services/feedback.py appends for SES delivery notifications.
@@ -63,62 +62,71 @@ class CustomerFile:
         return statuses
 
 
-def load_customer_file(rt: Runtime, customer_id: str, policy: Policy) -> CustomerFile:
+def load_customer_file(ctx: Context, customer_id: str, policy: Policy) -> CustomerFile:
     letter_steps = {step.id for step in policy.steps if Action.LETTER in step.actions}
     file = CustomerFile()
-    for record in rt.events.for_customer(customer_id):
-        if record.kind == EventKind.PAYMENT.value:
+    for event in ctx.events.for_customer(customer_id):
+        if event.kind is EventKind.PAYMENT:
             file.payments.extend(
-                DatedPayment(invoice_id, record.occurred_on, record.amount or ZERO)
-                for invoice_id in record.invoice_ids[:1]
+                DatedPayment(invoice_id, event.occurred_on, event.amount or ZERO)
+                for invoice_id in event.invoice_ids[:1]
             )
             continue
-        if record.kind == EventKind.DELIVERY.value:
-            if record.message_id:
-                file.deliveries.setdefault(record.message_id, []).append(_delivery(record))
+        if event.kind is EventKind.DELIVERY:
+            if event.message_id:
+                file.deliveries.setdefault(event.message_id, []).append(_delivery(event))
             continue
         file.history.append(
             {
-                "on": record.occurred_on,
-                "kind": record.kind,
-                "step": record.step,
-                "channels": list(record.channels),
-                "outcome": record.outcome,
-                "message_id": record.message_id,
-                "invoice_ids": list(record.invoice_ids),
-                "reason": record.reason,
-                "actor": record.actor,
+                "on": event.occurred_on,
+                "kind": event.kind.value,
+                "step": event.step,
+                "channels": list(event.channels),
+                "outcome": event.outcome.value,
+                "message_id": event.message_id,
+                "invoice_ids": list(event.invoice_ids),
+                "reason": event.reason,
+                "actor": event.actor,
+                "case_id": event.case_id,
             }
         )
-        if record.kind != EventKind.ESCALATION.value or record.outcome != Outcome.SENT.value:
+        if event.kind is not EventKind.ESCALATION or event.outcome is not Outcome.SENT:
             continue
-        for line in record.lines or []:
-            if line.step in letter_steps:
-                file.notice_dates.setdefault(line.invoice_id, record.occurred_on)
-        # The invoices a notice covers are those at a letter step that day, not all the email listed.
-        covered = [line.invoice_id for line in record.lines or [] if line.step in letter_steps]
+        # The invoices a notice covers: those its lines mark as noticed (logs written before cases: the
+        # lines at a letter step), not every invoice the email listed.
+        covered = [
+            line.invoice_id
+            for line in event.lines
+            if line.stage == "noticed" or (line.stage is None and line.step in letter_steps)
+        ]
+        for invoice_id in covered:
+            file.notice_dates.setdefault(invoice_id, event.occurred_on)
         file.notices.extend(
             {
-                "on": record.occurred_on,
-                "step": record.step,
+                "on": event.occurred_on,
+                "step": event.step,
                 "key": notice.key,
                 "sha256": notice.sha256,
                 "currency": notice.currency,
-                "invoice_ids": covered or list(record.invoice_ids),
+                "invoice_ids": covered or list(event.invoice_ids),
+                "case_id": event.case_id,
             }
-            for notice in record.notices or []
+            for notice in event.notices
             # Hand-off packs are logged with the notices; they are not notices the debtor received.
             if notice.key.startswith("notices/")
         )
     return file
 
 
-def _delivery(record: Any) -> Delivery:
-    detail = json.loads(record.detail) if record.detail else {}
+def _delivery(event: Any) -> Delivery:
+    detail = event.detail or {}
+    recipients = detail.get("recipients", "")
     return Delivery(
-        on=record.occurred_on,
-        status=record.outcome,
-        recorded_at=record.recorded_at,
-        recipients=tuple(detail.get("recipients", ())),
-        reason=record.reason,
+        on=event.occurred_on,
+        status=event.outcome.value,
+        recorded_at=event.recorded_at,
+        recipients=tuple(recipients.split(","))
+        if isinstance(recipients, str) and recipients
+        else tuple(recipients or ()),
+        reason=event.reason,
     )

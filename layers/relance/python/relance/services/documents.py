@@ -1,4 +1,5 @@
-"""The variables every template receives, built from the domain (docs/documents.md lists them).
+"""The variables of letters, hand-off packs and call sheets, and the pieces every message shares (the
+customer's message of the day is built in relance.services.messages; docs/documents.md lists them all).
 
 Templates are strict (a missing variable fails the render), so every key a template may read is always
 present here, None or empty when unknown: an unknown IBAN is `None`, never a missing key.
@@ -9,14 +10,14 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from relance.config import Company
 from relance.domain.amounts import ZERO, round_money
 from relance.domain.models import Customer, CustomerKind, Invoice
-from relance.domain.policy import Action, Step
+from relance.domain.policy import Step
 from relance.rendering import formatting
 from relance.services.penalties import Claim
 
@@ -69,7 +70,6 @@ def invoice_line(
         "balance": invoice.balance,
         "days_late": invoice.days_late(today),
         "step": step,
-        "last_step": invoice.dunning.last_step,
         "payment_link": safe_link(invoice.payment_link),
         "purchase_order": invoice.purchase_order,
         "claim": _claim(claim) if claim else None,
@@ -117,82 +117,6 @@ def totals(lines: Iterable[dict[str, Any]], language: str) -> list[dict[str, Any
 def payment_reference(customer: Customer, invoices: Sequence[Invoice]) -> str:
     reference = f"{customer.customer_id} " + " ".join(invoice.invoice_id for invoice in invoices)
     return reference[:_REFERENCE_LIMIT].strip()
-
-
-def attached_notices(acted: Sequence[tuple[Invoice, Step]], today: date) -> list[dict[str, Any]]:
-    """The formal notices today's email carries, one per currency, and the invoices each covers.
-
-    Mirrors the dunning service: invoices whose step writes a letter get one notice per currency, with
-    the deadline of the latest such step. The email names them, since its headline step may be another
-    (a suspension email can carry the notice of a younger invoice).
-    """
-    by_currency: dict[str, list[tuple[Invoice, Step]]] = defaultdict(list)
-    for invoice, step in acted:
-        if Action.LETTER in step.actions:
-            by_currency[invoice.currency].append((invoice, step))
-    notices = []
-    for currency, items in sorted(by_currency.items()):
-        latest = max((step for _, step in items), key=lambda step: step.offset_days)
-        notices.append(
-            {
-                "currency": currency,
-                "numbers": ", ".join(invoice.invoice_id for invoice, _ in items),
-                "plural": len(items) > 1,
-                "deadline": today + timedelta(days=latest.deadline_days or 0),
-            }
-        )
-    return notices
-
-
-def message_context(
-    *,
-    company: Company,
-    customer: Customer,
-    step: Step,
-    acted: Sequence[tuple[Invoice, Step]],
-    others: Sequence[Invoice],
-    today: date,
-    account_manager: str | None,
-    claims: dict[str, Claim] | None = None,
-) -> dict[str, Any]:
-    """The customer's message: every invoice escalated today, the rest of its open book for reference.
-
-    `claims` holds the penalties of the invoices whose step claims them; the message shows them per invoice.
-    """
-    language = customer.language
-    claims = claims or {}
-    lines = [
-        invoice_line(invoice, today, invoice_step.id, claims.get(invoice.invoice_id))
-        for invoice, invoice_step in acted
-    ]
-    deadline = today + timedelta(days=step.deadline_days) if step.deadline_days else None
-    notices = attached_notices(acted, today)
-    covered = {number for notice in notices for number in notice["numbers"].split(", ")}
-    # Invoices travel together at the highest step of the day; what that step says holds for these.
-    at_step = [line["number"] for line in lines if line["step"] == step.id]
-    return {
-        "language": language,
-        "today": today,
-        "company": company_context(company),
-        "customer": customer_context(customer),
-        "step": {"id": step.id, "claim_penalties": step.claim_penalties, "deadline_days": step.deadline_days},
-        "invoices": lines,
-        "other_invoices": [invoice_line(invoice, today) for invoice in others],
-        "totals": totals(lines, language),
-        "penalties": penalty_totals(lines),
-        "plural": len(lines) > 1,
-        "numbers": ", ".join(line["number"] for line in lines),
-        "step_numbers": ", ".join(at_step),
-        "step_plural": len(at_step) > 1,
-        "all_at_step": len(at_step) == len(lines),
-        "deadline": deadline,
-        "b2b": customer.kind is CustomerKind.BUSINESS,
-        "account_manager": account_manager,
-        "payment": {"iban": company.iban, "reference": payment_reference(customer, [i for i, _ in acted])},
-        "attached_notices": notices,
-        # False when the email lists invoices the attached notice does not cover: the text then says which.
-        "notices_cover_all": bool(notices) and covered == {line["number"] for line in lines},
-    }
 
 
 def letter_context(

@@ -1,46 +1,42 @@
 """Dunning one customer for one day: decide, claim the dispatch, produce and send, record.
 
-Order matters for "no duplicate message ever": the dispatch is claimed on the customer item before
-anything leaves; documents are stored and events published (both safe to repeat) before the one email
-that is not; the claim is cleared in the same transaction that records the step. A retry that finds
+Order matters for "no duplicate message ever": the dispatch is claimed on the customer before anything
+leaves; documents are stored and bus events published (both safe to repeat) before the customer's email,
+the one thing that cannot be repeated; the account manager's call task goes after it, so that a throttled
+email never becomes a hold; the claim is cleared in the same write that records the day. A retry that finds
 the claim still taken does not know whether the email left, so it holds the customer for a person.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from relance.adapters.dynamo.mapping import (
-    customer_from_record,
-    event_record,
-    invoice_from_record,
-    plan_attribute,
-)
-from relance.adapters.dynamo.records import CustomerRecord, InvoiceRecord
-from relance.adapters.dynamo.repositories import schedule_actions
-from relance.adapters.dynamo.transactions import Change, ConflictError, UnitOfWork
-from relance.adapters.mailer import SendRejected, SendUncertain
-from relance.adapters.store import StoredObject
-from relance.bootstrap import Runtime
 from relance.domain.amounts import ZERO
-from relance.domain.engine import Decision, InvoiceAction, carry_out, decide, next_action_dates
+from relance.domain.cases import CaseAction, CaseChange
+from relance.domain.engine import Decision, carry_out, decide, next_action_on, settle_book
 from relance.domain.events import EscalationEvent, EventKind, EventLine, NoticeRef, Outcome
-from relance.domain.models import Customer, Invoice, InvoiceStatus
+from relance.domain.evidence import retained_until
+from relance.domain.models import Customer, DispatchState, Invoice
 from relance.domain.policy import Action, Policy
-from relance.observability import log_escalation, logger
-from relance.rendering.environment import RenderedEmail, render_email
+from relance.observability import count_metric, log_escalation, logger
+from relance.ports import Change, ConflictError, Context, SendRefused, SendRejected, SendUncertain
 from relance.rendering.mime import Attachment, build_message, mailbox, stable_message_id
-from relance.rendering.pdf import formal_notice_pdf
 from relance.services import documents, plans
 from relance.services.call_tasks import send_call_task
+from relance.services.case_log import case_events
 from relance.services.customer_file import CustomerFile, load_customer_file
 from relance.services.handoff import prepare_handoff
+from relance.services.messages import MessageParts, message_context, settled_claims
 from relance.services.penalties import Claim, claims_for, policy_waiver
 
-COMMIT_ATTEMPTS = 3
+COMMIT_ATTEMPTS = 4
+# A dispatch younger than this may still be running in another worker (the queue's visibility timeout is
+# six times the function's): its claim is no hold yet, the message comes back later.
+IN_PROGRESS = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -53,52 +49,59 @@ class DispatchResult:
     message_id: str | None = None
     notices: tuple[NoticeRef, ...] = ()
     reason: str | None = None
+    case_ids: tuple[str, ...] = ()
+
+
+class DispatchInProgress(RuntimeError):
+    """Another worker holds today's dispatch and may still be running: the queue retries this one later."""
 
 
 @dataclass
 class _Produced:
     """What the dispatch has done so far, so that a failure knows whether anything left the house."""
 
-    notices: list[NoticeRef] = field(default_factory=list)
-    # Other documents kept as evidence (hand-off packs): logged with the notices, not attached to the email.
-    evidence: list[NoticeRef] = field(default_factory=list)
+    notices: dict[str, list[NoticeRef]] = field(default_factory=dict)
+    """Formal notices stored, per case."""
+    evidence: dict[str, list[NoticeRef]] = field(default_factory=dict)
+    """Other evidence (hand-off packs), per case: logged with the notices, not attached to the email."""
     claims: dict[str, Claim] = field(default_factory=dict)
     published: dict[str, str] = field(default_factory=dict)
     call_task_message_id: str | None = None
+    call_task_error: str | None = None
     message_id: str | None = None
-    # Why the customer's email was not sent (its address bounced or complained); None when it was.
     email_skipped: str | None = None
+    """Why the customer's email was not sent (its address bounced or complained); None when it was."""
 
 
-def process_customer(rt: Runtime, customer_id: str, run_id: str) -> DispatchResult:
-    now = rt.clock()
-    calendar = rt.calendar
+def process_customer(ctx: Context, customer_id: str, run_id: str) -> DispatchResult:
+    now = ctx.clock()
+    calendar = ctx.calendar
     today = calendar.local_date(now)
     if not calendar.within_window(now):
         reason = (
             f"{calendar.local_now(now):%H:%M} is outside the sending window "
-            f"{calendar.window.opens:%H:%M}-{calendar.window.closes:%H:%M} ({rt.settings.timezone})"
+            f"{calendar.window.opens:%H:%M}-{calendar.window.closes:%H:%M} ({ctx.settings.timezone})"
         )
-        logger.info("deferred", extra={"customer_id": customer_id, "reason": reason})
+        # Not quiet: a schedule outside the window defers every customer, every day (an alarm watches this).
+        logger.warning("deferred", extra={"customer_id": customer_id, "reason": reason})
+        count_metric("DispatchDeferred")
         return DispatchResult(customer_id, today, "deferred", reason=reason)
 
-    record = rt.customers.get(customer_id)
-    if record is None:
+    customer = ctx.book.customer(customer_id)
+    if customer is None:
         logger.error("unknown customer", extra={"customer_id": customer_id})
         return DispatchResult(customer_id, today, "unknown_customer", reason="no such customer")
-    customer = customer_from_record(record)
-    records = {item.invoice_id: item for item in rt.invoices.for_customer(customer_id)}
-    invoices = [invoice_from_record(item) for item in records.values()]
-    policy = rt.policy_for(customer)
+    invoices = ctx.book.invoices_of(customer_id)
+    policy = ctx.policies.for_customer(customer)
     decision = decide(customer, invoices, policy, calendar, today)
     for hold in decision.holds:
         logger.info(
-            "hold", extra={"customer_id": customer_id, "invoice_id": hold.invoice_id, "reason": hold.reason}
+            "hold", extra={"customer_id": customer_id, "subject": hold.subject, "reason": hold.reason}
         )
 
     if not decision.dispatches:
-        # Nothing reaches the customer: only state changes (a broken plan, the index) to record.
-        _commit_schedule(rt, customer, policy, records, decision, run_id)
+        # Nothing reaches the customer: only state changes (cases, a broken plan, the index) to record.
+        _commit_schedule(ctx, customer, invoices, policy, decision, run_id)
         return DispatchResult(
             customer_id,
             today,
@@ -107,111 +110,123 @@ def process_customer(rt: Runtime, customer_id: str, run_id: str) -> DispatchResu
         )
 
     dispatch_key = f"{customer_id}#{today.isoformat()}"
-    if not rt.customers.claim_dispatch(record, dispatch_key, now):
-        return _claim_refused(rt, customer_id, today, dispatch_key)
+    claimed = ctx.book.claim_dispatch(customer, dispatch_key, now)
+    if claimed is None:
+        return _claim_refused(ctx, customer_id, today, dispatch_key, now)
 
     produced = _Produced()
     try:
-        if decision.actions:
-            _produce(rt, customer, invoices, decision, policy, dispatch_key, run_id, produced)
+        if decision.case_actions or decision.courtesy:
+            _produce(ctx, claimed, invoices, decision, policy, dispatch_key, run_id, produced)
         else:
-            _produce_plan_reminder(rt, customer, decision, policy, dispatch_key, produced)
+            _produce_plan_reminder(ctx, claimed, decision, policy, dispatch_key, produced)
     except SendRejected as exc:
-        rt.customers.release_dispatch(record, dispatch_key)
-        event = _dispatch_event(rt, decision, run_id, dispatch_key, produced, Outcome.FAILED, str(exc))
-        rt.events.append(event_record(event))
-        log_escalation(event)
-        return DispatchResult(
-            customer_id, today, "failed", step=event.step, invoice_ids=event.invoice_ids, reason=str(exc)
+        ctx.book.release_dispatch(customer_id, dispatch_key)
+        events = _dispatch_events(
+            ctx, decision, policy, run_id, dispatch_key, produced, Outcome.FAILED, str(exc)
         )
+        for event in events:
+            ctx.events.append(event)
+            log_escalation(event)
+        return DispatchResult(customer_id, today, "failed", step=events[0].step, reason=str(exc))
     except SendUncertain:
         # The email may have left: the claim stays, the retry finds the customer held for a person.
         logger.error(
             "send uncertain, dispatch held", extra={"customer_id": customer_id, "dispatch": dispatch_key}
         )
+        count_metric("DispatchHeld", reason="send_uncertain")
+        raise
+    except SendRefused:
+        # Throttled or unreachable: nothing left, the queue retries with its backoff.
+        ctx.book.release_dispatch(customer_id, dispatch_key)
         raise
     except Exception:
         if produced.message_id is None and produced.call_task_message_id is None:
             # Nothing reached a person: let the queue retry from a clean slate.
-            rt.customers.release_dispatch(record, dispatch_key)
+            ctx.book.release_dispatch(customer_id, dispatch_key)
         raise
 
-    # A plan reminder that cannot be emailed is skipped (logged once, never retried); an escalation step
-    # went by the account manager's call instead, so it is carried out.
-    outcome = Outcome.SKIPPED if produced.email_skipped and not decision.actions else Outcome.SENT
-    event = _dispatch_event(rt, decision, run_id, dispatch_key, produced, outcome, produced.email_skipped)
-    breaks = _break_events(rt, decision, policy, run_id)
-    _commit_dispatch(rt, customer, policy, decision, records, record, dispatch_key, [event, *breaks])
-    for logged in (event, *breaks):
-        log_escalation(logged)
+    # A courtesy notice or plan reminder that cannot be emailed is skipped (logged once, never retried); a
+    # case step went by the account manager's call instead, so it is carried out.
+    skipped = produced.email_skipped and not decision.case_actions
+    outcome = Outcome.SKIPPED if skipped else Outcome.SENT
+    events = _dispatch_events(
+        ctx, decision, policy, run_id, dispatch_key, produced, outcome, produced.email_skipped
+    )
+    _commit_dispatch(ctx, claimed, invoices, policy, decision, dispatch_key, run_id, events)
     if produced.email_skipped:
         logger.warning("email skipped", extra={"customer_id": customer_id, "reason": produced.email_skipped})
     return DispatchResult(
         customer_id,
         today,
         outcome.value,
-        step=event.step,
-        invoice_ids=event.invoice_ids,
+        step=events[0].step,
+        invoice_ids=decision.invoice_ids,
         message_id=produced.message_id,
-        notices=tuple(produced.notices),
-        reason=produced.email_skipped,
+        notices=tuple(ref for refs in produced.notices.values() for ref in refs),
+        reason=produced.email_skipped or produced.call_task_error,
+        case_ids=tuple(action.case.case_id for action in decision.case_actions),
     )
 
 
 def record_released_dispatch(
-    rt: Runtime,
-    customer_record: CustomerRecord,
-    dispatch_key: str,
-    actor: str,
-    reason: str,
-    also: Sequence[EscalationEvent] = (),
-) -> EscalationEvent:
+    ctx: Context, customer: Customer, actor: str, reason: str, also: Sequence[EscalationEvent] = ()
+) -> list[EscalationEvent]:
     """A person checked that a held dispatch did leave: its steps are recorded as done, nothing is sent.
 
-    The engine is asked again for the dispatch's day: it is deterministic, so on the same book it names
-    the same steps the interrupted attempt was sending. `also` is logged in the same transaction (the
-    release's own STATUS event).
+    The engine is asked again for the dispatch's day: it is deterministic, so on the same book it names the
+    same steps the interrupted attempt was sending. `also` is logged with it (the release's own event).
     """
-    customer = customer_from_record(customer_record)
+    dispatch_key = customer.dispatch.pending
+    if dispatch_key is None:
+        raise ValueError(f"customer {customer.customer_id} has no held dispatch")
     day = date.fromisoformat(dispatch_key.rsplit("#", 1)[1])
-    records = {item.invoice_id: item for item in rt.invoices.for_customer(customer.customer_id)}
-    invoices = [invoice_from_record(item) for item in records.values()]
-    policy = rt.policy_for(customer)
-    decision = decide(customer, invoices, policy, rt.calendar, day)
+    invoices = ctx.book.invoices_of(customer.customer_id)
+    policy = ctx.policies.for_customer(customer)
+    decision = decide(customer, invoices, policy, ctx.calendar, day)
     if not decision.dispatches:
         raise ValueError(
             f"the engine decides nothing for {customer.customer_id} on {day.isoformat()} any more (the book "
             "changed since); release it as not sent"
         )
     run_id = f"release-{day.isoformat()}"
-    event = replace(
-        _dispatch_event(rt, decision, run_id, dispatch_key, _Produced(), Outcome.RECORDED, reason),
-        actor=actor,
-    )
-    events = [event, *_break_events(rt, decision, policy, run_id), *also]
-    _commit_dispatch(rt, customer, policy, decision, records, customer_record, dispatch_key, events)
-    log_escalation(event)
-    return event
+    events = [
+        replace(event, actor=actor)
+        for event in _dispatch_events(
+            ctx, decision, policy, run_id, dispatch_key, _Produced(), Outcome.RECORDED, reason
+        )
+    ]
+    _commit_dispatch(ctx, customer, invoices, policy, decision, dispatch_key, run_id, [*events, *also])
+    return events
 
 
-def _claim_refused(rt: Runtime, customer_id: str, today: date, dispatch_key: str) -> DispatchResult:
-    fresh = rt.customers.get(customer_id)
-    if fresh is not None and fresh.last_dispatch == dispatch_key:
+def _claim_refused(
+    ctx: Context, customer_id: str, today: date, dispatch_key: str, now: datetime
+) -> DispatchResult:
+    fresh = ctx.book.customer(customer_id)
+    if fresh is not None and fresh.dispatch.last == dispatch_key:
         return DispatchResult(
             customer_id, today, "already_done", reason=f"dispatch {dispatch_key} is recorded"
         )
-    pending = fresh.pending_dispatch if fresh is not None else None
-    since = fresh.pending_since.isoformat() if fresh is not None and fresh.pending_since else "?"
+    pending = fresh.dispatch.pending if fresh is not None else None
+    since = fresh.dispatch.pending_since if fresh is not None else None
+    if pending == dispatch_key and since is not None and now - since < IN_PROGRESS:
+        # Another worker is on it right now (a redelivered message): not a hold, try again later.
+        logger.warning(
+            "dispatch in progress elsewhere", extra={"customer_id": customer_id, "dispatch": pending}
+        )
+        raise DispatchInProgress(f"dispatch {pending} started at {since.isoformat()} is still in progress")
     reason = (
-        f"dispatch {pending} started at {since} never completed; it may have been sent, so the customer "
-        f"is held until a person checks (relance release {customer_id})"
+        f"dispatch {pending} started at {since.isoformat() if since else '?'} never completed; it may have "
+        f"been sent, so the customer is held until a person checks (relance release {customer_id})"
     )
     logger.error("dispatch held", extra={"customer_id": customer_id, "reason": reason})
+    count_metric("DispatchHeld", reason="interrupted")
     return DispatchResult(customer_id, today, "held", reason=reason)
 
 
 def _produce(
-    rt: Runtime,
+    ctx: Context,
     customer: Customer,
     invoices: Sequence[Invoice],
     decision: Decision,
@@ -220,116 +235,138 @@ def _produce(
     run_id: str,
     produced: _Produced,
 ) -> None:
-    settings = rt.settings
+    settings = ctx.settings
     today = decision.on
-    attachments: list[Attachment] = []
-    claiming = [item.invoice for item in decision.actions if item.step.claim_penalties]
+    step = decision.message_step
+    claiming = [action for action in decision.case_actions if action.step.claim_penalties]
     delivered = decision.delivered_channels
     # The log is read only when today's steps need the customer's history.
     needs_file = bool(claiming) or bool(delivered & {Action.CALL_TASK, Action.HANDOFF})
-    customer_file = load_customer_file(rt, customer.customer_id, policy) if needs_file else CustomerFile()
+    customer_file = load_customer_file(ctx, customer.customer_id, policy) if needs_file else CustomerFile()
+    settled = {action.case.case_id: settled_claims(action.case, invoices, policy) for action in claiming}
+    claimed_invoices = [
+        *(invoice for action in claiming for invoice in action.invoices),
+        *(invoice for group in settled.values() for invoice in group),
+    ]
     produced.claims = claims_for(
         settings.country,
         customer,
-        claiming,
+        claimed_invoices,
         today,
         customer_file.payments,
         customer_file.notice_dates,
         settings.interest_rate_mode,
         policy_waiver(policy),
     )
-    for currency, items in decision.letters_by_currency().items():
-        # Policy validation guarantees every letter step a deadline.
-        deadline_step = max((item.step for item in items), key=policy.rank)
-        assert deadline_step.deadline_days is not None
-        letter_invoices = [item.invoice for item in items]
-        context = documents.letter_context(
-            company=settings.company,
-            customer=customer,
-            invoices=letter_invoices,
-            claims=produced.claims,
-            currency=currency,
-            today=today,
-            deadline=today + timedelta(days=deadline_step.deadline_days),
-        )
-        body = formal_notice_pdf(context)
-        key = (
-            f"notices/{customer.customer_id}/{today:%Y/%m}/"
-            f"{today.isoformat()}-{deadline_step.id}-{currency}.pdf"
-        )
-        stored: StoredObject = rt.store.put_evidence(
-            key,
-            body,
-            "application/pdf",
-            retain_until=rt.retain_until(today),
-            metadata={
-                "customer-id": customer.customer_id,
-                "step": deadline_step.id,
-                "dispatch": dispatch_key,
-                "invoices": ",".join(invoice.invoice_id for invoice in letter_invoices),
-            },
-        )
-        produced.notices.append(NoticeRef(key=stored.key, sha256=stored.sha256, currency=currency))
-        attachments.append(Attachment(key.rsplit("/", 1)[-1], "application/pdf", body))
+    attachments: list[Attachment] = []
+    for action in decision.with_action(Action.LETTER):
+        body, ref = _store_notice(ctx, customer, action, produced.claims, dispatch_key, today)
+        produced.notices.setdefault(action.case.case_id, []).append(ref)
+        attachments.append(Attachment(ref.key.rsplit("/", 1)[-1], "application/pdf", body))
 
-    for action, detail_type in (
+    for bus_action, detail_type in (
         (Action.SUSPEND, "CustomerSuspensionRequested"),
         (Action.HANDOFF, "CollectionHandoffRequested"),
     ):
-        items = decision.with_action(action)
-        if items:
-            detail = _bus_detail(customer, items, dispatch_key, run_id, produced.notices)
-            if action is Action.HANDOFF:
-                pack = prepare_handoff(rt, customer, items, dispatch_key, today, customer_file)
-                produced.evidence.append(NoticeRef(key=pack.key, sha256=pack.sha256))
+        for action in decision.with_action(bus_action):
+            detail = _bus_detail(ctx, customer, action, dispatch_key, run_id)
+            if bus_action is Action.HANDOFF:
+                pack = prepare_handoff(ctx, customer, action, policy, dispatch_key, today, customer_file)
+                produced.evidence.setdefault(action.case.case_id, []).append(
+                    NoticeRef(key=pack.key, sha256=pack.sha256)
+                )
                 detail["evidence_pack"] = {"key": pack.key, "sha256": pack.sha256}
-            produced.published[detail_type] = rt.bus.publish(detail_type, detail)
+            produced.published[f"{detail_type}.{action.case.case_id}"] = ctx.bus.publish(detail_type, detail)
 
-    call_items = decision.with_action(Action.CALL_TASK)
-    if decision.email_blocked is not None and decision.message_step is not None:
+    if step is not None and Action.EMAIL in step.actions:
+        if decision.email_blocked is not None:
+            produced.email_skipped = f"email not sent, call task instead: {decision.email_blocked}"
+        else:
+            parts = MessageParts(
+                step=step,
+                actions=tuple(action for action in decision.case_actions if action.step.sends_message),
+                upcoming=decision.courtesy,
+                settled_claims=tuple(invoice for group in settled.values() for invoice in group),
+            )
+            context = message_context(
+                company=settings.company,
+                customer=customer,
+                parts=parts,
+                today=today,
+                account_manager=customer.account_manager_email
+                if Action.CALL_TASK in decision.channels
+                else None,
+                claims=produced.claims,
+            )
+            produced.message_id = _send_email(
+                ctx, customer, step.id, ctx.renderer.email(step.template, context), dispatch_key, attachments
+            )
+
+    call_actions = decision.with_action(Action.CALL_TASK)
+    if decision.email_blocked is not None and decision.case_actions:
         # The email cannot go: the account manager gets the step as a call task (and fixes the address).
-        call_items = tuple(
-            item
-            for item in decision.actions
-            if item.step.sends_message or Action.CALL_TASK in item.step.actions
-        )
-    if call_items:
-        produced.call_task_message_id = send_call_task(
-            rt, customer, invoices, call_items, dispatch_key, today, customer_file
-        )
+        call_actions = decision.case_actions
+    if call_actions:
+        try:
+            produced.call_task_message_id = send_call_task(
+                ctx, customer, invoices, call_actions, policy, dispatch_key, today, customer_file
+            )
+        except (SendRefused, SendRejected, SendUncertain) as exc:
+            if produced.message_id is None and produced.email_skipped is None:
+                raise
+            # The customer's email left: the day is done; the missing task is logged and alarmed instead.
+            produced.call_task_error = f"call task not sent: {exc}"
+            logger.error(
+                "call task not sent", extra={"customer_id": customer.customer_id, "reason": str(exc)}
+            )
+            count_metric("CallTaskFailed")
 
-    step = decision.message_step
-    if step is None or Action.EMAIL not in step.actions:
-        return
-    if decision.email_blocked is not None:
-        produced.email_skipped = f"email not sent, call task instead: {decision.email_blocked}"
-        return
-    acted = [(item.invoice, item.step) for item in decision.actions if item.step.sends_message]
-    acted_ids = {invoice.invoice_id for invoice, _ in acted}
-    others = [
-        invoice
-        for invoice in invoices
-        if invoice.invoice_id not in acted_ids
-        and invoice.status is InvoiceStatus.OPEN
-        and invoice.balance > ZERO
-    ]
-    context = documents.message_context(
-        company=settings.company,
+
+def _store_notice(
+    ctx: Context,
+    customer: Customer,
+    action: CaseAction,
+    claims: dict[str, Claim],
+    dispatch_key: str,
+    today: date,
+) -> tuple[bytes, NoticeRef]:
+    """The formal notice of one case (so one currency), stored once as evidence."""
+    step = action.step
+    # Policy validation guarantees every letter step a deadline.
+    assert step.deadline_days is not None
+    context = documents.letter_context(
+        company=ctx.settings.company,
         customer=customer,
-        step=step,
-        acted=acted,
-        others=others,
+        invoices=list(action.letter_invoices),
+        claims=claims,
+        currency=action.case.currency,
         today=today,
-        account_manager=customer.account_manager_email if Action.CALL_TASK in decision.channels else None,
-        claims=produced.claims,
+        deadline=today + timedelta(days=step.deadline_days),
     )
-    produced.message_id = _send_email(
-        rt, customer, step.id, render_email(step.template, context), dispatch_key, attachments
+    context["case"] = {"id": action.case.case_id, "supplementary": action.kind.value == "supplementary"}
+    body = ctx.renderer.formal_notice(context)
+    name = "supplementary_notice" if action.kind.value == "supplementary" else step.id
+    key = (
+        f"notices/{customer.customer_id}/{today:%Y/%m}/{today.isoformat()}-{name}-{action.case.currency}.pdf"
     )
+    stored = ctx.store.put_evidence(
+        key,
+        body,
+        "application/pdf",
+        retain_until=retained_until(today, ctx.settings.notice_retention_days),
+        metadata={
+            "customer-id": customer.customer_id,
+            "case-id": action.case.case_id,
+            "step": name,
+            "dispatch": dispatch_key,
+            "invoices": ",".join(invoice.invoice_id for invoice in action.letter_invoices),
+        },
+    )
+    return body, NoticeRef(key=stored.key, sha256=stored.sha256, currency=action.case.currency)
 
 
 def _produce_plan_reminder(
-    rt: Runtime,
+    ctx: Context,
     customer: Customer,
     decision: Decision,
     policy: Policy,
@@ -340,26 +377,26 @@ def _produce_plan_reminder(
         produced.email_skipped = f"plan reminder not sent: {decision.email_blocked}"
         return
     context = plans.reminder_context(
-        company=rt.settings.company,
+        company=ctx.settings.company,
         customer=customer,
         reminders=decision.plan_reminders,
         policy=policy,
         today=decision.on,
     )
-    rendered = render_email(plans.PLAN_REMINDER.template, context)
-    produced.message_id = _send_email(rt, customer, plans.PLAN_REMINDER.id, rendered, dispatch_key, [])
+    rendered = ctx.renderer.email(plans.PLAN_REMINDER.template, context)
+    produced.message_id = _send_email(ctx, customer, plans.PLAN_REMINDER.id, rendered, dispatch_key, [])
 
 
 def _send_email(
-    rt: Runtime,
+    ctx: Context,
     customer: Customer,
     step_id: str,
-    rendered: RenderedEmail,
+    rendered: Any,
     dispatch_key: str,
     attachments: Sequence[Attachment],
 ) -> str:
     """The one thing that cannot be repeated: the customer's email, with a Message-ID stable per dispatch."""
-    settings = rt.settings
+    settings = ctx.settings
     message = build_message(
         sender=mailbox(settings.company.name, settings.sender_email),
         reply_to=mailbox(settings.company.name, settings.company.reply_to),
@@ -372,91 +409,178 @@ def _send_email(
         attachments=tuple(attachments),
         headers={"X-Relance-Dispatch": dispatch_key, "X-Relance-Step": step_id},
     )
-    return rt.mailer.send(
+    return ctx.mailer.send(
         message, tags={"customer_id": customer.customer_id, "dispatch": dispatch_key, "step": step_id}
     )
 
 
 def _bus_detail(
-    customer: Customer,
-    items: Sequence[InvoiceAction],
-    dispatch_key: str,
-    run_id: str,
-    notices: Sequence[NoticeRef],
+    ctx: Context, customer: Customer, action: CaseAction, dispatch_key: str, run_id: str
 ) -> dict[str, Any]:
-    """The documented detail of CustomerSuspensionRequested and CollectionHandoffRequested (README)."""
+    """The documented detail of CustomerSuspensionRequested and CollectionHandoffRequested (README).
+
+    `evidence` lists the case's formal notices (the one sent with this dispatch, if any, and the earlier
+    ones the case logged), so that the system acting on it can show what the debtor was told.
+    """
+    notices = [
+        {"key": ref.key, "sha256": ref.sha256}
+        for event in ctx.events.for_customer(customer.customer_id)
+        if event.case_id == action.case.case_id and event.kind is EventKind.ESCALATION
+        for ref in event.notices
+        if ref.key.startswith("notices/")
+    ]
     return {
         "dispatch_id": dispatch_key,
         "run_id": run_id,
+        "case_id": action.case.case_id,
         "customer_id": customer.customer_id,
         "customer_name": customer.name,
-        "step": items[0].step.id,
+        "step": action.step.id,
         "invoices": [
             {
-                "invoice_id": item.invoice.invoice_id,
-                "currency": item.invoice.currency,
-                "balance": str(item.invoice.balance),
-                "due_date": item.invoice.due_date.isoformat(),
+                "invoice_id": invoice.invoice_id,
+                "currency": invoice.currency,
+                "balance": str(invoice.balance),
+                "due_date": invoice.due_date.isoformat(),
             }
-            for item in items
+            for invoice in action.invoices
         ],
-        "evidence": [{"key": notice.key, "sha256": notice.sha256} for notice in notices],
+        "evidence": notices,
     }
 
 
-def _dispatch_event(
-    rt: Runtime,
+def _dispatch_events(
+    ctx: Context,
     decision: Decision,
+    policy: Policy,
     run_id: str,
     dispatch_key: str,
     produced: _Produced,
     outcome: Outcome,
     reason: str | None,
-) -> EscalationEvent:
-    if decision.actions:
-        return _escalation_event(rt, decision, run_id, dispatch_key, produced, outcome, reason)
-    return plans.reminder_event(
-        decision,
-        now=rt.clock(),
-        run_id=run_id,
-        dispatch_key=dispatch_key,
-        message_id=produced.message_id,
-        outcome=outcome,
-        reason=reason,
+) -> list[EscalationEvent]:
+    """The log of the dispatch: one event per case acted on (they share the message), or the courtesy
+    notice's, or the plan reminder's."""
+    if not decision.case_actions and not decision.courtesy:
+        return [
+            plans.reminder_event(
+                decision,
+                now=ctx.clock(),
+                run_id=run_id,
+                dispatch_key=dispatch_key,
+                message_id=produced.message_id,
+                outcome=outcome,
+                reason=reason,
+                customer_name=decision.customer.name,
+            )
+        ]
+    now = ctx.clock().astimezone(UTC)
+    events = []
+    headline = max(decision.case_actions, key=lambda action: action.rank) if decision.case_actions else None
+    for action in decision.case_actions:
+        lines = [
+            _line(action, invoice, produced.claims.get(invoice.invoice_id)) for invoice in action.invoices
+        ]
+        if action is headline:
+            lines += [
+                EventLine(
+                    invoice_id=invoice.invoice_id, balance=invoice.balance, step="courtesy", stage="upcoming"
+                )
+                for invoice in decision.courtesy
+            ]
+        events.append(
+            _event(
+                ctx,
+                decision,
+                action.step.id,
+                action.case.case_id,
+                action.case.currency,
+                lines,
+                run_id,
+                dispatch_key,
+                produced,
+                outcome,
+                reason,
+                now,
+                action,
+            )
+        )
+    if not decision.case_actions:
+        step = decision.courtesy_step
+        assert step is not None
+        lines = [
+            EventLine(invoice_id=invoice.invoice_id, balance=invoice.balance, step=step.id, stage="upcoming")
+            for invoice in decision.courtesy
+        ]
+        currencies = {invoice.currency for invoice in decision.courtesy}
+        events.append(
+            _event(
+                ctx,
+                decision,
+                step.id,
+                None,
+                currencies.pop() if len(currencies) == 1 else None,
+                lines,
+                run_id,
+                dispatch_key,
+                produced,
+                outcome,
+                reason,
+                now,
+                None,
+            )
+        )
+    return events
+
+
+def _line(action: CaseAction, invoice: Invoice, claim: Claim | None) -> EventLine:
+    covered = any(item.invoice_id == invoice.invoice_id for item in action.letter_invoices)
+    named = action.case.named(invoice.invoice_id)
+    stage = "noticed" if covered else ("reminded" if named else "new")
+    if not covered and action.case.noticed:
+        stage = "noticed_before" if invoice.invoice_id in action.case.noticed else "after_notice"
+    return EventLine(
+        invoice_id=invoice.invoice_id,
+        balance=invoice.balance,
+        step=action.step.id,
+        interest=claim.interest if claim else None,
+        indemnity=claim.indemnity if claim else None,
+        stage=stage,
     )
 
 
-def _break_events(rt: Runtime, decision: Decision, policy: Policy, run_id: str) -> list[EscalationEvent]:
-    return [
-        plans.break_event(item, policy, on=decision.on, now=rt.clock(), run_id=run_id)
-        for item in decision.plan_breaks
-    ]
-
-
-def _escalation_event(
-    rt: Runtime,
+def _event(
+    ctx: Context,
     decision: Decision,
+    step: str,
+    case_id: str | None,
+    currency: str | None,
+    lines: Sequence[EventLine],
     run_id: str,
     dispatch_key: str,
     produced: _Produced,
     outcome: Outcome,
     reason: str | None,
+    now: datetime,
+    action: CaseAction | None,
 ) -> EscalationEvent:
-    now = rt.clock().astimezone(UTC)
-    headline = decision.headline
-    assert headline is not None  # an escalation event is written only for a decision with steps
-    currencies = {item.invoice.currency for item in decision.actions}
-    single_currency = currencies.pop() if len(currencies) == 1 else None
     detail = {
         "dispatch": dispatch_key,
         **{f"published.{name}": event_id for name, event_id in produced.published.items()},
     }
+    if action is not None and action.kind.value != "step":
+        detail["message_kind"] = action.kind.value
     if produced.call_task_message_id:
         detail["call_task_message_id"] = produced.call_task_message_id
-    for invoice_id, claim in sorted(produced.claims.items()):
-        if claim.note:
+    if produced.call_task_error:
+        detail["call_task_error"] = produced.call_task_error
+    for line in lines:
+        claim = produced.claims.get(line.invoice_id)
+        if claim is not None and claim.note:
             # A missing rate or an unsupported case: the person reading the log sees why interest is absent.
-            detail[f"claim_note.{invoice_id}"] = claim.note
+            detail[f"claim_note.{line.invoice_id}"] = claim.note
+    chased = [line for line in lines if line.stage != "upcoming"] or list(lines)
+    suffix = case_id or "customer"
     return EscalationEvent(
         customer_id=decision.customer_id,
         kind=EventKind.ESCALATION,
@@ -464,86 +588,79 @@ def _escalation_event(
         recorded_at=now,
         outcome=outcome,
         # A dispatch is carried out once a day; failed attempts may repeat, each logged under its own time.
-        key_suffix=f"{headline.id}#sent"
-        if outcome in {Outcome.SENT, Outcome.RECORDED}
-        else f"{headline.id}#{outcome.value}#{now:%H%M%S%f}",
-        step=headline.id,
+        key_suffix=f"{step}#{suffix}#sent"
+        if outcome in {Outcome.SENT, Outcome.RECORDED, Outcome.SKIPPED}
+        else f"{step}#{suffix}#{outcome.value}#{now:%H%M%S%f}",
+        step=step,
         # What was done, not what the policy asked: no "email" when the address was blocked.
-        channels=tuple(sorted(action.value for action in decision.delivered_channels)),
-        invoice_ids=tuple(item.invoice.invoice_id for item in decision.actions),
-        lines=tuple(
-            _event_line(item, produced.claims.get(item.invoice.invoice_id)) for item in decision.actions
-        ),
-        currency=single_currency,
-        amount=sum((item.invoice.balance for item in decision.actions), ZERO) if single_currency else None,
+        channels=tuple(sorted(item.value for item in decision.delivered_channels)),
+        invoice_ids=tuple(line.invoice_id for line in lines),
+        lines=tuple(lines),
+        currency=currency,
+        amount=sum((line.balance for line in chased), ZERO) if currency else None,
         reason=reason,
         run_id=run_id,
         message_id=produced.message_id,
-        notices=(*produced.notices, *produced.evidence),
+        notices=(*produced.notices.get(case_id or "", []), *produced.evidence.get(case_id or "", [])),
         detail=detail,
+        case_id=case_id,
+        customer_name=decision.customer.name,
     )
 
 
-def _event_line(item: InvoiceAction, claim: Claim | None) -> EventLine:
-    return EventLine(
-        invoice_id=item.invoice.invoice_id,
-        balance=item.invoice.balance,
-        step=item.step.id,
-        interest=claim.interest if claim else None,
-        indemnity=claim.indemnity if claim else None,
+def _break_events(ctx: Context, decision: Decision, policy: Policy, run_id: str) -> list[EscalationEvent]:
+    return [
+        plans.break_event(item, policy, on=decision.on, now=ctx.clock(), run_id=run_id)
+        for item in decision.plan_breaks
+    ]
+
+
+def _settled(
+    ctx: Context,
+    customer: Customer,
+    invoices: Sequence[Invoice],
+    policy: Policy,
+    decision: Decision,
+    run_id: str,
+) -> tuple[Customer, tuple[Invoice, ...], list[Change[Any]], list[EscalationEvent]]:
+    """The book after the day: the changes to save (customer with its index date, invoices that changed)
+    and the events of the cases opened or closed on the way."""
+    settled_customer, settled_invoices, changes, _ = settle_book(customer, invoices, policy, decision.on)
+    events = case_events(ctx, settled_customer, changes, settled_invoices, policy, decision.on, run_id)
+    after_customer, after_invoices = carry_out(customer, invoices, policy, decision)
+    start = decision.on + timedelta(days=1) if decision.dispatches or decision.plan_breaks else decision.on
+    after_customer = replace(
+        after_customer,
+        next_action_on=next_action_on(after_customer, after_invoices, policy, ctx.calendar, start),
     )
-
-
-def _invoice_changes(
-    rt: Runtime, customer: Customer, policy: Policy, records: dict[str, InvoiceRecord], decision: Decision
-) -> list[Change]:
-    """Each invoice's new state once the decision is carried out, on the records as they are now.
-
-    The same pure `carry_out` the engine, the preview and the tests use: what is recorded is what was
-    decided, and the index gets exactly the day the engine will act next.
-    """
-    before = [invoice_from_record(record) for record in records.values()]
-    _, after = carry_out(customer, before, decision)
-    next_on = next_action_dates(customer, before, policy, rt.calendar, decision)
-    changes = []
-    for old, new in zip(before, after, strict=True):
-        record = records[old.invoice_id]
-        actions = []
-        if new.dunning != old.dunning:
-            actions += [
-                InvoiceRecord.steps_done.set(list(new.dunning.steps_done)),
-                InvoiceRecord.last_step_on.set(new.dunning.last_step_on),
-            ]
-        if new.status is not old.status:
-            actions.append(InvoiceRecord.status.set(new.status.value))
-        if new.plan != old.plan:
-            actions.append(
-                InvoiceRecord.plan.set(plan_attribute(new.plan)) if new.plan else InvoiceRecord.plan.remove()
-            )
-        if next_on[old.invoice_id] != record.next_action_on:
-            actions += schedule_actions(record, next_on[old.invoice_id], rt.settings.due_shards)
-        if actions:
-            changes.append(Change(record, actions))
-    return changes
+    invoice_changes: list[Change[Any]] = [
+        Change(before, after)
+        for before, after in zip(invoices, after_invoices, strict=True)
+        if before != after
+    ]
+    return after_customer, after_invoices, invoice_changes, events
 
 
 def _commit_schedule(
-    rt: Runtime,
+    ctx: Context,
     customer: Customer,
+    invoices: Sequence[Invoice],
     policy: Policy,
-    records: dict[str, InvoiceRecord],
     decision: Decision,
     run_id: str,
 ) -> None:
-    """Records what changes without a message: broken plans, invoices moving in or out of the index."""
-    events = _break_events(rt, decision, policy, run_id)
+    """Records what changes without a message: cases opened or closed, broken plans, the next date."""
+    after, _, invoice_changes, events = _settled(ctx, customer, invoices, policy, decision, run_id)
+    events += _break_events(ctx, decision, policy, run_id)
+    changes: list[Change[Any]] = list(invoice_changes)
+    if after != customer:
+        changes.insert(0, Change(customer, after))
+    if not changes and not events:
+        return
     try:
-        UnitOfWork(
-            events=[event_record(event) for event in events],
-            changes=_invoice_changes(rt, customer, policy, records, decision),
-        ).commit()
+        ctx.book.save(changes, events)
     except ConflictError as exc:
-        # The concurrent writer (a payment, an import) rescheduled the invoice itself; the next run decides
+        # The concurrent writer (a payment, an import) rescheduled the customer itself; the next run decides
         # again on the new state, so nothing is lost.
         logger.info("schedule left to a concurrent change", extra={"reason": str(exc)})
         return
@@ -552,46 +669,62 @@ def _commit_schedule(
 
 
 def _commit_dispatch(
-    rt: Runtime,
+    ctx: Context,
     customer: Customer,
+    invoices: Sequence[Invoice],
     policy: Policy,
     decision: Decision,
-    records: dict[str, InvoiceRecord],
-    customer_record: CustomerRecord,
     dispatch_key: str,
+    run_id: str,
     events: Sequence[EscalationEvent],
 ) -> None:
-    """Records the dispatch; on a concurrent invoice change, reloads and applies the decision again."""
+    """Records the dispatch, clearing the claim in the same write.
+
+    On a concurrent change (a payment landed, a person paused an invoice) it reloads and applies the day's
+    decision again to the fresh book; on a store error it waits and retries: the email has left, so giving
+    up here would leave a held customer and lose the message id. After the last attempt the events are at
+    least logged, and the claim stays for a person (relance release --was-sent).
+    """
     for attempt in range(1, COMMIT_ATTEMPTS + 1):
-        unit = UnitOfWork(
-            events=[event_record(event) for event in events],
-            changes=_invoice_changes(rt, customer, policy, records, decision),
-        )
-        done = [
-            CustomerRecord.last_dispatch.set(dispatch_key),
-            CustomerRecord.pending_dispatch.remove(),
-            CustomerRecord.pending_since.remove(),
-        ]
-        unit.final = Change(
-            customer_record,
-            # The engine counted today's message (or its call-task stand-in) toward the customer's spacing.
-            [CustomerRecord.last_message_on.set(decision.on), *done] if decision.sends_message else done,
-            condition=CustomerRecord.pending_dispatch == dispatch_key,
-            add_version_condition=False,
-        )
+        after, _, invoice_changes, case_log = _settled(ctx, customer, invoices, policy, decision, run_id)
+        after = replace(after, dispatch=DispatchState(last=dispatch_key))
+        changes: list[Change[Any]] = [Change(customer, after, dispatch=dispatch_key), *invoice_changes]
         try:
-            unit.commit()
-            return
-        except ConflictError:
+            ctx.book.save(changes, [*events, *case_log, *_break_events(ctx, decision, policy, run_id)])
+        except ConflictError as exc:
             if attempt == COMMIT_ATTEMPTS:
-                _keep_evidence_of_send(rt, events[0])
+                _keep_evidence_of_send(ctx, events)
                 raise
-            records = {item.invoice_id: item for item in rt.invoices.for_customer(customer.customer_id)}
+            fresh = ctx.book.customer(customer.customer_id)
+            if fresh is not None and fresh.dispatch.last == dispatch_key and exc.event_already_logged:
+                return  # an earlier attempt did record it, its answer was lost
+            if fresh is None or fresh.dispatch.pending != dispatch_key:
+                _keep_evidence_of_send(ctx, events)
+                raise
+            customer, invoices = fresh, ctx.book.invoices_of(customer.customer_id)
+            continue
+        except Exception:
+            if attempt == COMMIT_ATTEMPTS:
+                _keep_evidence_of_send(ctx, events)
+                raise
+            logger.warning(
+                "dispatch record failed, retrying", extra={"dispatch": dispatch_key, "attempt": attempt}
+            )
+            time.sleep(min(2.0, 0.2 * 2**attempt))
+            continue
+        for event in [*events, *case_log]:
+            log_escalation(event)
+        return
 
 
-def _keep_evidence_of_send(rt: Runtime, event: EscalationEvent) -> None:
+def _keep_evidence_of_send(ctx: Context, events: Sequence[EscalationEvent]) -> None:
     """The message left but its state could not be recorded: at least the log must say it was sent."""
-    try:
-        rt.events.append(event_record(event))
-    except Exception:
-        logger.exception("could not log a sent dispatch", extra={"customer_id": event.customer_id})
+    for event in events:
+        try:
+            ctx.events.append(event)
+        except Exception:
+            logger.exception("could not log a sent dispatch", extra={"customer_id": event.customer_id})
+
+
+def case_changes_of(decision: Decision) -> tuple[CaseChange, ...]:
+    return decision.case_changes

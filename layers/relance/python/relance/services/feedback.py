@@ -13,16 +13,15 @@ SES's feedback id or timestamp), so a redelivery finds its event already logged 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from relance.adapters.dynamo.records import CustomerRecord, EventRecord
-from relance.bootstrap import Runtime
-from relance.domain.events import EventKind
-from relance.domain.models import ContactStatus
+from relance.domain.events import EscalationEvent, EventKind, Outcome
+from relance.domain.models import ContactStatus, Customer
 from relance.observability import count_metric, logger
+from relance.ports import Change, ConflictError, Context
 
 
 class DeliveryStatus(StrEnum):
@@ -151,7 +150,7 @@ def parse_notification(payload: dict[str, Any]) -> Feedback | None:
     return None
 
 
-def record_feedback(rt: Runtime, message: str) -> FeedbackResult:
+def record_feedback(ctx: Context, message: str) -> FeedbackResult:
     """Logs one SNS message's SES notification; sets the contact status on a bounce or a complaint."""
     try:
         payload = json.loads(message)
@@ -164,41 +163,59 @@ def record_feedback(rt: Runtime, message: str) -> FeedbackResult:
         return FeedbackResult("malformed")
     if feedback is None:
         return FeedbackResult("ignored")
-    record = rt.customers.get(feedback.customer_id) if feedback.customer_id else None
-    if record is None:
+    customer = ctx.book.customer(feedback.customer_id) if feedback.customer_id else None
+    if customer is None:
         logger.warning(
             "SES notification for no known customer",
             extra={"customer_id": feedback.customer_id, "ses_message_id": feedback.message_id},
         )
         return FeedbackResult("unknown_customer", feedback.customer_id, feedback.status.value)
 
-    sent = _sent_event(rt, record.customer_id, feedback.message_id)
+    sent = _sent_event(ctx, customer.customer_id, feedback.message_id)
     step = feedback.step or (sent.step if sent is not None else None)
-    contact = _contact_status(record, feedback, step)
-    if contact is not None:
-        # Before the log: a redelivery after a failure here finds the event absent and does both again.
-        rt.customers.update(record, [CustomerRecord.contact_status.set(contact.value)])
-    logged = rt.events.append(_event(rt, record.customer_id, feedback, step, sent, contact))
+    for _ in range(3):
+        contact = _contact_status(customer, feedback, step)
+        event = _event(ctx, customer, feedback, step, sent, contact)
+        if ctx.events.exists(customer.customer_id, event.event_key):
+            logged = False
+            break
+        changes = [Change(customer, replace(customer, contact_status=contact))] if contact is not None else []
+        try:
+            # The status and its log entry together: a redelivery finds both done, or neither.
+            ctx.book.save(changes, [event])
+        except ConflictError as exc:
+            if exc.event_already_logged:
+                logged = False
+                break
+            fresh = ctx.book.customer(customer.customer_id)
+            if fresh is None:
+                return FeedbackResult("unknown_customer", feedback.customer_id, feedback.status.value)
+            customer = fresh
+            continue
+        logged = True
+        break
+    else:
+        raise ConflictError(f"customer {customer.customer_id} kept changing while its feedback was recorded")
     count_metric("EmailFeedback", status=feedback.status.value)
     logger.info(
         "email feedback",
         extra={
-            "customer_id": record.customer_id,
+            "customer_id": customer.customer_id,
             "ses_message_id": feedback.message_id,
             "status": feedback.status.value,
-            "contact_status": contact.value if contact else record.contact_status,
+            "contact_status": contact.value if contact else customer.contact_status.value,
             "duplicate": not logged,
         },
     )
     return FeedbackResult(
         "logged" if logged else "duplicate",
-        record.customer_id,
+        customer.customer_id,
         feedback.status.value,
-        contact.value if contact else record.contact_status,
+        contact.value if contact else customer.contact_status.value,
     )
 
 
-def _contact_status(record: CustomerRecord, feedback: Feedback, step: str | None) -> ContactStatus | None:
+def _contact_status(customer: Customer, feedback: Feedback, step: str | None) -> ContactStatus | None:
     """The customer's new contact status, or None to leave it.
 
     Only the customer's own address counts: a bounced cc, or the account manager's copy of a call task
@@ -207,55 +224,55 @@ def _contact_status(record: CustomerRecord, feedback: Feedback, step: str | None
     wanted = _CONTACT.get(feedback.status)
     if wanted is None or step == "call_task":
         return None
-    if record.email.lower() not in {address.lower() for address in feedback.recipients}:
+    if customer.email.lower() not in {address.lower() for address in feedback.recipients}:
         return None
-    current = ContactStatus(record.contact_status or ContactStatus.OK.value)
-    return wanted if _RANK[wanted] > _RANK[current] else None
+    return wanted if _RANK[wanted] > _RANK[customer.contact_status] else None
 
 
-def _sent_event(rt: Runtime, customer_id: str, message_id: str) -> EventRecord | None:
+def _sent_event(ctx: Context, customer_id: str, message_id: str) -> EscalationEvent | None:
     """The logged dispatch that sent this email, for its step and invoices."""
     return next(
         (
             item
-            for item in rt.events.for_customer(customer_id)
-            if item.message_id == message_id and item.kind != EventKind.DELIVERY.value
+            for item in ctx.events.for_customer(customer_id)
+            if item.message_id == message_id and item.kind is not EventKind.DELIVERY
         ),
         None,
     )
 
 
 def _event(
-    rt: Runtime,
-    customer_id: str,
+    ctx: Context,
+    customer: Customer,
     feedback: Feedback,
     step: str | None,
-    sent: EventRecord | None,
+    sent: EscalationEvent | None,
     contact: ContactStatus | None,
-) -> EventRecord:
-    occurred_on = feedback.occurred_at.astimezone(rt.calendar.timezone).date()
+) -> EscalationEvent:
+    occurred_on = feedback.occurred_at.astimezone(ctx.calendar.timezone).date()
     detail = {
-        "recipients": list(feedback.recipients),
+        "recipients": ",".join(feedback.recipients),
         "dispatch": feedback.dispatch,
         "feedback_id": feedback.feedback_id,
         "ses_timestamp": feedback.occurred_at.isoformat(),
+        "contact_status": contact.value if contact is not None else None,
     }
-    if contact is not None:
-        detail["contact_status"] = contact.value
-    return EventRecord(
-        customer_id=customer_id,
-        event_key=f"{occurred_on.isoformat()}#{EventKind.DELIVERY.value}#{feedback.key_suffix}",
-        kind=EventKind.DELIVERY.value,
+    return EscalationEvent(
+        customer_id=customer.customer_id,
+        kind=EventKind.DELIVERY,
         occurred_on=occurred_on,
-        recorded_at=rt.clock().astimezone(UTC),
+        recorded_at=ctx.clock().astimezone(UTC),
+        outcome=Outcome(feedback.status.value),
+        key_suffix=feedback.key_suffix,
         step=step,
-        channels=["email"],
-        outcome=feedback.status.value,
+        channels=("email",),
         reason=feedback.detail,
-        invoice_ids=list(sent.invoice_ids) if sent is not None else [],
+        invoice_ids=sent.invoice_ids if sent is not None else (),
         message_id=feedback.message_id,
         actor="ses",
-        detail=json.dumps({key: value for key, value in detail.items() if value is not None}, sort_keys=True),
+        detail={key: value for key, value in detail.items() if value},
+        case_id=sent.case_id if sent is not None else None,
+        customer_name=customer.name,
     )
 
 

@@ -20,13 +20,13 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from relance.adapters.store import StoredObject
-from relance.bootstrap import Runtime
 from relance.domain.amounts import round_money
+from relance.domain.cases import CaseAction
 from relance.domain.collection import collection_route
-from relance.domain.engine import InvoiceAction
+from relance.domain.evidence import retained_until
 from relance.domain.models import Customer
-from relance.rendering.pdf import handoff_summary_pdf
+from relance.domain.policy import Policy
+from relance.ports import Context, StoredObject
 from relance.services import documents
 from relance.services.call_tasks import notices_with_deadlines
 from relance.services.customer_file import CustomerFile
@@ -36,16 +36,21 @@ INDEX_FORMAT = "relance-evidence-index/1"
 
 
 def prepare_handoff(
-    rt: Runtime,
+    ctx: Context,
     customer: Customer,
-    items: Sequence[InvoiceAction],
+    action: CaseAction,
+    policy: Policy,
     dispatch_key: str,
     today: date,
     customer_file: CustomerFile,
 ) -> StoredObject:
-    """Stores the summary PDF, then the evidence index that names it; returns the index."""
-    settings = rt.settings
-    invoices = [item.invoice for item in items]
+    """Stores the summary PDF, then the evidence index that names it; returns the index.
+
+    The pack covers every invoice of the case on the hand-off day; those that joined after the formal
+    notice are marked as such (the debtor was reminded of them, not put on notice).
+    """
+    settings = ctx.settings
+    invoices = list(action.invoices)
     claims = claims_for(
         settings.country,
         customer,
@@ -54,10 +59,10 @@ def prepare_handoff(
         customer_file.payments,
         customer_file.notice_dates,
         settings.interest_rate_mode,
-        policy_waiver(rt.policy_for(customer)),
+        policy_waiver(policy),
     )
     # The file as it stood at midnight: a retry later in the day must rebuild the very same pack.
-    cutoff = datetime.combine(today, time(0), tzinfo=rt.calendar.timezone)
+    cutoff = datetime.combine(today, time(0), tzinfo=ctx.calendar.timezone)
     history = [
         {
             **entry,
@@ -76,7 +81,6 @@ def prepare_handoff(
         }
         for p in customer_file.payments
     ]
-    policy = rt.policy_for(customer)
     notices = notices_with_deadlines(policy, [n for n in customer_file.notices if n["on"] < today])
     context = documents.handoff_context(
         company=settings.company,
@@ -92,19 +96,25 @@ def prepare_handoff(
         notices=notices,
     )
     context["route"] = collection_route(settings.country, customer, context["claims"])
+    context["case"] = {
+        "id": action.case.case_id,
+        "opened_on": action.case.opened_on,
+        "noticed": list(action.case.noticed),
+        "joined_after_notice": [i.invoice_id for i in invoices if i.invoice_id not in action.case.noticed],
+    }
 
     base = f"handoff/{customer.customer_id}/{today.isoformat()}"
     metadata = {"customer-id": customer.customer_id, "dispatch": dispatch_key}
-    retain_until = rt.retain_until(today)
-    summary = rt.store.put_evidence(
+    retain_until = retained_until(today, settings.notice_retention_days)
+    summary = ctx.store.put_evidence(
         f"{base}/summary.pdf",
-        handoff_summary_pdf(context),
+        ctx.renderer.handoff_summary(context),
         "application/pdf",
         retain_until=retain_until,
         metadata={**metadata, "document": "handoff-summary"},
     )
     index = evidence_index(context, summary, cutoff)
-    return rt.store.put_evidence(
+    return ctx.store.put_evidence(
         f"{base}/evidence.json",
         json.dumps(index, indent=2, ensure_ascii=False).encode("utf-8"),
         "application/json",
@@ -122,6 +132,8 @@ def evidence_index(context: dict[str, Any], summary: StoredObject, cutoff: datet
     return {
         "format": INDEX_FORMAT,
         "dispatch_id": context["dispatch_id"],
+        "case_id": context["case"]["id"],
+        "case_opened_on": context["case"]["opened_on"].isoformat(),
         "prepared_on": context["today"].isoformat(),
         "feedback_logged_before": cutoff.isoformat(),
         "customer_id": customer["id"],
@@ -147,6 +159,8 @@ def evidence_index(context: dict[str, Any], summary: StoredObject, cutoff: datet
                 "interest": _amount(line["interest"], line["currency"]),
                 "indemnity": _amount(line["indemnity"], line["currency"]),
                 "claim_total": _amount(line["claim_total"], line["currency"]),
+                "formal_notice": line["number"] in context["case"]["noticed"],
+                "joined_after_notice": line["number"] in context["case"]["joined_after_notice"],
                 "interest_periods": [
                     {
                         "from": p["start"].isoformat(),

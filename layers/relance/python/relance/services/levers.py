@@ -1,9 +1,9 @@
-"""What a person decides: pause (a dispute or another reason), resume, promise to pay, payment plan, and
-the release of a held dispatch.
+"""What a person decides: pause (a dispute or another reason), resume, promise to pay, payment plan, the
+release of a held dispatch, and taking a case back from collection.
 
-Each lever changes the invoice (or the customer) and logs who did what as a STATUS event in the
-escalation log, in one transaction, and puts the invoice back in (or out of) the daily index so that the
-engine sees the change at once.
+Each lever changes the invoice (or the customer and its case) and logs who did what as a STATUS event in the
+escalation log, in one save with the book's settled state (cases opened or closed, the customer's next
+action date in the daily index), so that the engine sees the change at once.
 """
 
 from __future__ import annotations
@@ -13,21 +13,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date
 
-from relance.adapters.dynamo.mapping import (
-    customer_from_record,
-    event_record,
-    invoice_from_record,
-    plan_attribute,
-)
-from relance.adapters.dynamo.records import CustomerRecord, InvoiceRecord
-from relance.adapters.dynamo.repositories import schedule_actions
-from relance.adapters.dynamo.transactions import Change, ConflictError, UnitOfWork
-from relance.bootstrap import Runtime
-from relance.domain.engine import next_action_date
+from relance.domain.cases import reopen as reopen_case
+from relance.domain.engine import invoice_stop_reason
 from relance.domain.events import EscalationEvent, EventKind, EventLine, Outcome
-from relance.domain.models import Instalment, InvoiceStatus, PaymentPlan
+from relance.domain.models import Customer, DispatchState, Instalment, Invoice, InvoiceStatus, PaymentPlan
 from relance.domain.plans import PlanError, agree_plan
+from relance.domain.policy import Policy
 from relance.observability import log_escalation
+from relance.ports import Change, ConflictError, Context
+from relance.services.bookkeeping import Edit, edit_book
+from relance.services.case_log import case_events
 from relance.services.dunning import record_released_dispatch
 
 # `relance pause --reason dispute` stops until resumed; any other reason pauses until a date.
@@ -55,16 +50,16 @@ class ReleaseResult:
     was_sent: bool
 
 
-def _find(rt: Runtime, invoice_id: str, customer_id: str | None) -> InvoiceRecord:
-    matches = rt.invoices.find_by_number(invoice_id)
+def _find(ctx: Context, invoice_id: str, customer_id: str | None) -> Invoice:
+    matches = ctx.book.find_invoices(invoice_id)
     if customer_id is not None:
-        matches = [record for record in matches if record.customer_id == customer_id]
+        matches = [invoice for invoice in matches if invoice.customer_id == customer_id]
     if not matches:
         raise LeverError(
             f"no invoice {invoice_id!r}" + (f" for customer {customer_id!r}" if customer_id else "")
         )
     if len(matches) > 1:
-        owners = ", ".join(sorted(record.customer_id for record in matches))
+        owners = ", ".join(sorted(invoice.customer_id for invoice in matches))
         raise LeverError(
             f"invoice number {invoice_id!r} exists for several customers ({owners}); pass --customer"
         )
@@ -76,12 +71,12 @@ def _unique() -> str:
     return uuid.uuid4().hex[:16]
 
 
-def _today(rt: Runtime) -> date:
-    return rt.calendar.local_date(rt.clock())
+def _today(ctx: Context) -> date:
+    return ctx.calendar.local_date(ctx.clock())
 
 
 def apply_lever(
-    rt: Runtime,
+    ctx: Context,
     invoice_id: str,
     *,
     status: InvoiceStatus,
@@ -93,76 +88,77 @@ def apply_lever(
     label: str | None = None,
     detail: dict[str, str] | None = None,
 ) -> LeverResult:
-    """Sets the invoice's status (and pause, and plan), reschedules it and logs a STATUS event.
+    """Sets the invoice's status (and pause, and plan), settles the book and logs a STATUS event.
 
     `label` is the event's step when it is not the status itself (a dated pause leaves the status open).
     Any lever ends a plan in force, except a new plan, which replaces it.
     """
-    record = _find(rt, invoice_id, customer_id)
-    current = invoice_from_record(record)
-    if current.status in _FINAL:
-        raise LeverError(f"invoice {invoice_id} is {current.status.value}: nothing left to chase")
-    today = _today(rt)
+    found = _find(ctx, invoice_id, customer_id)
+    today = _today(ctx)
     if until is not None and until < today:
         raise LeverError(f"{until.isoformat()} is in the past (today is {today.isoformat()})")
-    customer_record = rt.customers.get(record.customer_id)
-    if customer_record is None:
-        raise LeverError(f"invoice {invoice_id} belongs to unknown customer {record.customer_id}")
-    customer = customer_from_record(customer_record)
+    now = ctx.clock().astimezone(UTC)
     pause_reason = reason if until is not None or status is InvoiceStatus.DISPUTED else None
-    changed = replace(current, status=status, paused_until=until, pause_reason=pause_reason, plan=plan)
-    next_on = next_action_date(customer, changed, rt.policy_for(customer), rt.calendar, today)
-    now = rt.clock().astimezone(UTC)
-    details = dict(detail or {})
-    if until:
-        details["until"] = until.isoformat()
-    if current.plan is not None and plan is None:
-        details["plan"] = "ended"
-    step = label or status.value
-    event = EscalationEvent(
-        customer_id=record.customer_id,
-        kind=EventKind.STATUS,
-        occurred_on=today,
-        recorded_at=now,
-        outcome=Outcome.RECORDED,
-        key_suffix=f"{invoice_id}#{step}#{_unique()}",
-        step=step,
-        invoice_ids=(invoice_id,),
-        lines=(EventLine(invoice_id=invoice_id, balance=current.balance),),
-        currency=current.currency,
-        amount=current.balance,
-        reason=reason,
-        actor=actor,
-        detail=details,
-    )
-    actions = [
-        InvoiceRecord.status.set(status.value),
-        InvoiceRecord.paused_until.set(until) if until else InvoiceRecord.paused_until.remove(),
-        InvoiceRecord.pause_reason.set(pause_reason) if pause_reason else InvoiceRecord.pause_reason.remove(),
-        InvoiceRecord.plan.set(plan_attribute(plan)) if plan else InvoiceRecord.plan.remove(),
-        *schedule_actions(record, next_on, rt.settings.due_shards),
-    ]
+    event_suffix = _unique()
+
+    def change(customer: Customer, invoices: Sequence[Invoice], policy: Policy) -> Edit:
+        current = next((i for i in invoices if i.invoice_id == invoice_id), None)
+        if current is None:
+            raise LeverError(f"invoice {invoice_id} is gone")
+        if current.status in _FINAL:
+            raise LeverError(f"invoice {invoice_id} is {current.status.value}: nothing left to chase")
+        changed = replace(current, status=status, paused_until=until, pause_reason=pause_reason, plan=plan)
+        details = dict(detail or {})
+        if until:
+            details["until"] = until.isoformat()
+        if current.plan is not None and plan is None:
+            details["plan"] = "ended"
+        step = label or status.value
+        case = next((c for c in customer.cases if c.currency == current.currency), None)
+        event = EscalationEvent(
+            customer_id=customer.customer_id,
+            kind=EventKind.STATUS,
+            occurred_on=today,
+            recorded_at=now,
+            outcome=Outcome.RECORDED,
+            key_suffix=f"{invoice_id}#{step}#{event_suffix}",
+            step=step,
+            invoice_ids=(invoice_id,),
+            lines=(EventLine(invoice_id=invoice_id, balance=current.balance),),
+            currency=current.currency,
+            amount=current.balance,
+            reason=reason,
+            actor=actor,
+            detail=details,
+            case_id=case.case_id if case is not None else None,
+            customer_name=customer.name,
+        )
+        return Edit(customer, [changed], [event])
+
     try:
-        UnitOfWork(events=[event_record(event)], changes=[Change(record, actions)]).commit()
+        saved = edit_book(ctx, found.customer_id, change, actor=actor)
     except ConflictError as exc:
         raise LeverError(
             f"invoice {invoice_id} changed while this ran (a payment, a run); try again"
         ) from exc
-    log_escalation(event)
-    return LeverResult(invoice_id, record.customer_id, status.value, until, next_on)
+    except LookupError as exc:
+        raise LeverError(f"invoice {invoice_id} belongs to unknown customer {found.customer_id}") from exc
+    for event in saved.events:
+        log_escalation(event)
+    return LeverResult(invoice_id, found.customer_id, status.value, until, saved.customer.next_action_on)
 
 
 def dispute(
-    rt: Runtime, invoice_id: str, reason: str, actor: str, customer_id: str | None = None
+    ctx: Context, invoice_id: str, reason: str, actor: str, customer_id: str | None = None
 ) -> LeverResult:
     """Stops escalation at once until a person resumes it."""
     return apply_lever(
-        rt, invoice_id, status=InvoiceStatus.DISPUTED, reason=reason, actor=actor, customer_id=customer_id
+        ctx, invoice_id, status=InvoiceStatus.DISPUTED, reason=reason, actor=actor, customer_id=customer_id
     )
 
 
 def pause(
-    rt: Runtime,
+    ctx: Context,
     invoice_id: str,
     reason: str,
     actor: str,
@@ -183,11 +179,11 @@ def pause(
                 "a dispute stops escalation until `relance resume`; drop --until, or give another reason "
                 "to pause until a date"
             )
-        return dispute(rt, invoice_id, f"{DISPUTE}: {note}" if note else DISPUTE, actor, customer_id)
+        return dispute(ctx, invoice_id, f"{DISPUTE}: {note}" if note else DISPUTE, actor, customer_id)
     if until is None:
         raise LeverError(f"a pause for {reason!r} needs --until DATE (only a dispute pauses with no end)")
     return apply_lever(
-        rt,
+        ctx,
         invoice_id,
         status=InvoiceStatus.OPEN,
         reason=f"{reason}: {note}" if note else reason,
@@ -199,7 +195,7 @@ def pause(
 
 
 def promise(
-    rt: Runtime,
+    ctx: Context,
     invoice_id: str,
     until: date,
     actor: str,
@@ -208,7 +204,7 @@ def promise(
 ) -> LeverResult:
     """Pauses until the promised date; if still unpaid the day after, escalation resumes where it stopped."""
     return apply_lever(
-        rt,
+        ctx,
         invoice_id,
         status=InvoiceStatus.PROMISED,
         reason=reason,
@@ -219,16 +215,16 @@ def promise(
 
 
 def resume(
-    rt: Runtime, invoice_id: str, actor: str, reason: str = "resumed", customer_id: str | None = None
+    ctx: Context, invoice_id: str, actor: str, reason: str = "resumed", customer_id: str | None = None
 ) -> LeverResult:
     """Back to the escalation where it stopped: ends a dispute, a pause, a promise or a plan."""
     return apply_lever(
-        rt, invoice_id, status=InvoiceStatus.OPEN, reason=reason, actor=actor, customer_id=customer_id
+        ctx, invoice_id, status=InvoiceStatus.OPEN, reason=reason, actor=actor, customer_id=customer_id
     )
 
 
 def plan(
-    rt: Runtime,
+    ctx: Context,
     invoice_id: str,
     instalments: Sequence[Instalment],
     actor: str,
@@ -236,18 +232,18 @@ def plan(
     customer_id: str | None = None,
 ) -> LeverResult:
     """Replaces the invoice's escalation with the instalments, which must sum to its balance."""
-    record = _find(rt, invoice_id, customer_id)
+    found = _find(ctx, invoice_id, customer_id)
     try:
-        agreed = agree_plan(invoice_from_record(record), instalments, _today(rt))
+        agreed = agree_plan(found, instalments, _today(ctx))
     except PlanError as exc:
         raise LeverError(str(exc)) from None
     return apply_lever(
-        rt,
+        ctx,
         invoice_id,
         status=InvoiceStatus.PLAN,
         reason=reason,
         actor=actor,
-        customer_id=record.customer_id,
+        customer_id=found.customer_id,
         plan=agreed,
         detail={
             "instalments": ",".join(f"{item.due_on.isoformat()}:{item.amount}" for item in agreed.instalments)
@@ -256,20 +252,20 @@ def plan(
 
 
 def release(
-    rt: Runtime, customer_id: str, actor: str, *, was_sent: bool, reason: str | None = None
+    ctx: Context, customer_id: str, actor: str, *, was_sent: bool, reason: str | None = None
 ) -> ReleaseResult:
     """Clears a held dispatch once a person has checked, in SES or with the customer, whether it left.
 
     Not sent: the claim is cleared and the next run sends the dispatch. Sent: its steps are recorded as
     done (the engine, asked again for that day, names them), so that nothing goes twice.
     """
-    record = rt.customers.get(customer_id)
-    if record is None:
+    customer = ctx.book.customer(customer_id)
+    if customer is None:
         raise LeverError(f"no customer {customer_id!r}")
-    pending = record.pending_dispatch
+    pending = customer.dispatch.pending
     if pending is None:
         raise LeverError(f"customer {customer_id} has no held dispatch")
-    now = rt.clock().astimezone(UTC)
+    now = ctx.clock().astimezone(UTC)
     why = reason or (
         "a person checked: the held email did leave; its steps are recorded"
         if was_sent
@@ -278,7 +274,7 @@ def release(
     event = EscalationEvent(
         customer_id=customer_id,
         kind=EventKind.STATUS,
-        occurred_on=_today(rt),
+        occurred_on=_today(ctx),
         recorded_at=now,
         outcome=Outcome.RECORDED,
         key_suffix=f"release#{_unique()}",
@@ -286,25 +282,48 @@ def release(
         reason=why,
         actor=actor,
         detail={"dispatch": pending, "was_sent": "yes" if was_sent else "no"},
+        customer_name=customer.name,
     )
     try:
         if was_sent:
-            record_released_dispatch(rt, record, pending, actor, why, also=[event])
+            record_released_dispatch(ctx, customer, actor, why, also=[event])
         else:
-            UnitOfWork(
-                events=[event_record(event)],
-                changes=[
-                    Change(
-                        record,
-                        [CustomerRecord.pending_dispatch.remove(), CustomerRecord.pending_since.remove()],
-                        condition=CustomerRecord.pending_dispatch == pending,
-                        add_version_condition=False,
-                    )
-                ],
-            ).commit()
+            released = replace(customer, dispatch=DispatchState(last=customer.dispatch.last))
+            ctx.book.save([Change(customer, released, dispatch=pending)], [event])
     except ConflictError as exc:
         raise LeverError(f"the dispatch of {customer_id} changed while this ran; look again") from exc
     except ValueError as exc:
         raise LeverError(str(exc)) from None
     log_escalation(event)
     return ReleaseResult(customer_id, pending, was_sent)
+
+
+def reopen(ctx: Context, customer_id: str, currency: str, actor: str, reason: str) -> list[EscalationEvent]:
+    """Takes a case back from collection: it ends, and what is still owed escalates in a fresh case."""
+    today = _today(ctx)
+
+    def change(customer: Customer, invoices: Sequence[Invoice], policy: Policy) -> Edit:
+        try:
+            after, changes = reopen_case(customer, currency.upper(), today)
+        except ValueError as exc:
+            raise LeverError(str(exc)) from None
+        events = case_events(ctx, customer, changes, invoices, policy, today, None, actor=actor)
+        return Edit(after, (), [replace(event, reason=f"{event.reason}: {reason}") for event in events])
+
+    try:
+        saved = edit_book(ctx, customer_id, change, actor=actor)
+    except LookupError as exc:
+        raise LeverError(str(exc)) from None
+    except ConflictError as exc:
+        raise LeverError(f"customer {customer_id} changed while this ran; try again") from exc
+    for event in saved.events:
+        log_escalation(event)
+    return list(saved.events)
+
+
+def stop_reason(ctx: Context, invoice: Invoice) -> str | None:
+    """Why nothing goes out for the invoice today (for the CLI's one-line answer); None when chased."""
+    customer = ctx.book.customer(invoice.customer_id)
+    if customer is None:
+        return "unknown customer"
+    return invoice_stop_reason(customer, invoice, _today(ctx))

@@ -7,9 +7,9 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from relance.bootstrap import Runtime
 from relance.domain.calendar import BusinessCalendar
 from relance.observability import count_metric, logger
+from relance.ports import Context
 
 
 class RunRequestError(ValueError):
@@ -66,19 +66,19 @@ def run_request(event: Mapping[str, Any], calendar: BusinessCalendar, now: datet
     return RunRequest(run_date, f"run-{run_date.isoformat()}")
 
 
-def plan_day(rt: Runtime, request: RunRequest) -> PlanResult:
-    closed = rt.calendar.closed_reason(request.run_date)
+def plan_day(ctx: Context, request: RunRequest) -> PlanResult:
+    closed = ctx.calendar.closed_reason(request.run_date)
     if closed is not None:
         logger.info(
             "closed day, nothing planned", extra={"run_date": request.run_date.isoformat(), "reason": closed}
         )
         return PlanResult(request.run_date, request.run_id, closed, 0, 0)
-    due = rt.invoices.due_on(request.run_date, rt.settings.due_shards)
+    due = ctx.book.due_customers(request.run_date)
     messages = [
         {"customer_id": customer_id, "run_date": request.run_date.isoformat(), "run_id": request.run_id}
         for customer_id in sorted(due.customer_ids)
     ]
-    rt.queue.send_all(messages)
+    ctx.queue.send_all(messages)
     result = PlanResult(request.run_date, request.run_id, None, due.items_read, len(messages))
     logger.info("planned", extra=result.as_dict())
     count_metric("DueItemsRead", due.items_read)

@@ -19,7 +19,8 @@ from relance.domain.events import EscalationEvent, EventKind, EventLine, Outcome
 from relance.domain.models import Customer, Invoice, PaymentPlan
 from relance.domain.plans import instalments_due
 from relance.domain.policy import Action, Policy, Step
-from relance.services import documents
+from relance.services.documents import invoice_line
+from relance.services.messages import base_context
 
 # The reminder's template and headline; not a policy step (it never enters steps_done).
 PLAN_REMINDER = Step(
@@ -57,14 +58,14 @@ def reminder_context(
     `instalments` (each with `number`, `due_on`, `amount`, `state`: paid | missed | upcoming) and
     `grace_until` (after that day, the plan is broken and the escalation resumes).
     """
-    context = documents.message_context(
+    context = base_context(
         company=company,
         customer=customer,
         step=PLAN_REMINDER,
-        acted=[(item.invoice, PLAN_REMINDER) for item in reminders],
-        others=[],
+        lines=[invoice_line(item.invoice, today, PLAN_REMINDER.id) for item in reminders],
         today=today,
         account_manager=None,
+        reference_invoices=[item.invoice for item in reminders],
     )
     plans = []
     for item in reminders:
@@ -97,6 +98,7 @@ def reminder_event(
     message_id: str | None,
     outcome: Outcome,
     reason: str | None,
+    customer_name: str | None = None,
 ) -> EscalationEvent:
     """The log entry of the day's plan reminder: its own kind, so that no count of steps includes it."""
     items = decision.plan_reminders
@@ -130,6 +132,7 @@ def reminder_event(
         run_id=run_id,
         message_id=message_id,
         detail=detail,
+        customer_name=customer_name,
     )
 
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from relance.adapters.dynamo.mapping import customer_from_record, invoice_from_record
-from relance.bootstrap import Runtime
-from relance.domain.simulation import CustomerBook, SimulatedDispatch, simulate
+from relance.domain.models import CaseState
+from relance.domain.simulation import CaseView, CustomerBook, SimulatedDispatch, case_views, simulate
+from relance.ports import Context
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,9 @@ class Preview:
     start: date
     days: tuple[PreviewDay, ...]
     customer_names: dict[str, str]
+    cases: dict[str, tuple[CaseView, ...]]
+    """Each customer's cases as they stand at the start: those previewed, and those with collection or
+    waiting behind it (held), which send nothing and so appear in no day."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -49,35 +52,54 @@ class Preview:
                                 for currency, amount in item.amounts
                             ],
                             "note": item.note,
+                            "case_id": item.case_id,
                         }
                         for item in day.dispatches
                     ],
                 }
                 for day in self.days
             ],
+            "cases": [
+                {
+                    "customer_id": customer_id,
+                    "customer_name": self.customer_names.get(customer_id, ""),
+                    "case_id": view.case_id,
+                    "currency": view.currency,
+                    "state": view.state,
+                    "step": view.step,
+                    "step_on": view.step_on.isoformat() if view.step_on else None,
+                    "opened_on": view.opened_on.isoformat(),
+                    "invoice_ids": list(view.invoice_ids),
+                    "amount": str(view.amount),
+                }
+                for customer_id, views in sorted(self.cases.items())
+                for view in views
+            ],
         }
 
 
-def preview(rt: Runtime, start: date, days: int) -> Preview:
+def preview(ctx: Context, start: date, days: int) -> Preview:
     if days < 1:
         raise ValueError(f"days must be 1 or more, got {days}")
-    calendar = rt.calendar
+    calendar = ctx.calendar
     run_days = [start + timedelta(days=offset) for offset in range(days)]
-    due = rt.invoices.due_on(run_days[-1], rt.settings.due_shards)
-    customers = rt.customers.get_many(due.customer_ids)
+    due = ctx.book.due_customers(run_days[-1])
+    customers = ctx.book.customers(due.customer_ids)
+    # Customers with collection send nothing, so the index does not hold them: the preview still shows
+    # their cases (a held one holds the invoices that fell overdue since the hand-off).
+    for customer in ctx.book.all_customers():
+        if any(case.state is not CaseState.OPEN for case in customer.cases):
+            customers.setdefault(customer.customer_id, customer)
     dispatches: list[SimulatedDispatch] = []
+    cases: dict[str, tuple[CaseView, ...]] = {}
     for customer_id in sorted(customers):
-        record = customers[customer_id]
-        invoices = rt.invoices.for_customer(customer_id)
-        customer = customer_from_record(record)
-        book = CustomerBook(
-            customer=customer,
-            invoices=tuple(invoice_from_record(item) for item in invoices),
-            next_action_on={item.invoice_id: item.next_action_on for item in invoices},
-            pending_dispatch=record.pending_dispatch,
-            last_dispatch=record.last_dispatch,
-        )
-        dispatches += simulate(book, rt.policy_for(customer), calendar, run_days)
+        customer = customers[customer_id]
+        invoices = tuple(ctx.book.invoices_of(customer_id))
+        views = tuple(case_views(customer, invoices, start))
+        if views:
+            cases[customer_id] = views
+        book = CustomerBook(customer=customer, invoices=invoices)
+        dispatches += simulate(book, ctx.policies.for_customer(customer), calendar, run_days)
     return Preview(
         start=start,
         days=tuple(
@@ -88,5 +110,6 @@ def preview(rt: Runtime, start: date, days: int) -> Preview:
             )
             for day in run_days
         ),
-        customer_names={customer_id: record.name for customer_id, record in customers.items()},
+        customer_names={customer_id: customer.name for customer_id, customer in customers.items()},
+        cases=cases,
     )

@@ -19,13 +19,53 @@ from pynamodb.models import Model
 from relance.adapters.dynamo.attributes import DateAttribute, DecimalAttribute
 
 UNBOUND = "unbound-call-relance.adapters.dynamo.binding.bind_tables"
+# The invoices' per-invoice index of earlier versions: read until every book is adopted into cases.
 DUE_INDEX = "due-index"
+CUSTOMER_DUE_INDEX = "customer-due-index"
 NUMBER_INDEX = "invoice-number-index"
 
 
 def due_shard(customer_id: str, shards: int) -> str:
     """Spread the daily index over `shards` partitions; one customer's invoices share one."""
     return f"due#{zlib.crc32(customer_id.encode('utf-8')) % shards}"
+
+
+class CaseMessageAttribute(MapAttribute):
+    """One message of a case: the step, the day, the invoices it named, its kind, whether it was a letter."""
+
+    step = UnicodeAttribute()
+    on = DateAttribute()
+    invoice_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    kind = UnicodeAttribute(default="step")
+    letter = BooleanAttribute(default=False)
+
+
+class CaseAttribute(MapAttribute):
+    """A case on its customer's item (closed cases live in the escalation log)."""
+
+    case_id = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    opened_on = DateAttribute()
+    state = UnicodeAttribute(default="open")
+    messages = ListAttribute(of=CaseMessageAttribute, default=list)
+    noticed = ListAttribute(of=UnicodeAttribute, default=list)
+    handed_off = ListAttribute(of=UnicodeAttribute, default=list)
+    paused_until = DateAttribute(null=True)
+    pause_reason = UnicodeAttribute(null=True)
+    letter_posted_on = DateAttribute(null=True)
+    letter_tracking = UnicodeAttribute(null=True)
+    letter_received_on = DateAttribute(null=True)
+
+
+class CustomerDueIndex(GlobalSecondaryIndex["CustomerRecord"]):
+    """Sparse: only customers with a next action carry due_shard and next_action_on."""
+
+    class Meta:
+        index_name = CUSTOMER_DUE_INDEX
+        projection = KeysOnlyProjection()
+
+    due_shard = UnicodeAttribute(hash_key=True)
+    next_action_on = DateAttribute(range_key=True)
 
 
 class CustomerRecord(Model):
@@ -54,8 +94,15 @@ class CustomerRecord(Model):
     pending_dispatch = UnicodeAttribute(null=True)
     pending_since = UTCDateTimeAttribute(null=True)
     last_dispatch = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    cases = ListAttribute(of=CaseAttribute, null=True)
+    cases_opened = NumberAttribute(default=0)
+    due_shard = UnicodeAttribute(null=True)
+    next_action_on = DateAttribute(null=True)
     source_file = UnicodeAttribute(null=True)
     version = VersionAttribute()
+
+    due_index = CustomerDueIndex()
 
 
 class DueIndex(GlobalSecondaryIndex["InvoiceRecord"]):
@@ -131,6 +178,7 @@ class EventLine(MapAttribute):
     step = UnicodeAttribute(null=True)
     interest = DecimalAttribute(null=True)
     indemnity = DecimalAttribute(null=True)
+    stage = UnicodeAttribute(null=True)
 
 
 class NoticeAttribute(MapAttribute):
@@ -163,3 +211,5 @@ class EventRecord(Model):
     notices = ListAttribute(of=NoticeAttribute, default=list)
     actor = UnicodeAttribute(default="system")
     detail = UnicodeAttribute(null=True)
+    case_id = UnicodeAttribute(null=True)
+    customer_name = UnicodeAttribute(null=True)
