@@ -385,7 +385,11 @@ def test_planner_cannot_scan_and_only_queries_the_due_index(cfn: dict[str, Any])
     for statement in statements:
         if any(_allows(statement, action) for action in ("dynamodb:Query", "dynamodb:GetItem")):
             for resource in _as_list(statement["Resource"]):
-                assert resource == {"Fn::Sub": "${InvoicesTable.Arn}/index/due-index"}, resource
+                assert resource in (
+                    {"Fn::Sub": "${CustomersTable.Arn}/index/customer-due-index"},
+                    # Books of versions before cases, until the worker has adopted them all.
+                    {"Fn::Sub": "${InvoicesTable.Arn}/index/due-index"},
+                ), resource
 
 
 def test_escalation_log_is_append_only(cfn: dict[str, Any]) -> None:
@@ -527,6 +531,7 @@ def test_feedback_reads_customers_and_appends_to_the_log_and_nothing_else(cfn: d
         ("dynamodb:GetItem", "CustomersTable"),
         ("dynamodb:UpdateItem", "CustomersTable"),
         ("dynamodb:Query", "EventsTable"),
+        ("dynamodb:GetItem", "EventsTable"),
         ("dynamodb:PutItem", "EventsTable"),
     }
 

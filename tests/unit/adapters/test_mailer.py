@@ -59,6 +59,6 @@ def test_each_ses_failure_says_whether_the_message_may_have_left(error: Exceptio
 
 def test_the_ses_client_never_retries_on_its_own():
     """A retry after a lost answer could send twice: only the worker decides to try again."""
-    from relance.bootstrap import _CLIENT_CONFIGS
+    from relance.bootstrap import _client_config
 
-    assert _CLIENT_CONFIGS["sesv2"].retries["total_max_attempts"] == 1
+    assert _client_config("sesv2").retries["total_max_attempts"] == 1

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from relance.domain.calendar import BusinessCalendar
-from relance.domain.models import Customer, CustomerKind, DunningState, Invoice
+from relance.domain.engine import next_action_on, settle_book
+from relance.domain.models import Customer, CustomerKind, DunningState, Invoice, InvoiceStatus
 from relance.domain.policy import Policy
+from relance.domain.simulation import CustomerBook, SimulatedDispatch, simulate
 from relance.policies import load_policies
 
 PARIS = BusinessCalendar("FR", "Europe/Paris")
@@ -46,18 +48,52 @@ def invoice(
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
-def apply(
-    decision_invoices: list[Invoice], customer_: Customer, decision: object
-) -> tuple[list[Invoice], Customer]:
-    """The state after a decision is carried out, as the worker's transaction records it."""
-    acted = {item.invoice.invoice_id: item.step.id for item in decision.actions}  # type: ignore[attr-defined]
-    day = decision.on  # type: ignore[attr-defined]
-    updated = [
-        replace(inv, dunning=inv.dunning.after(acted[inv.invoice_id], day))
-        if inv.invoice_id in acted
-        else inv
-        for inv in decision_invoices
-    ]
-    if decision.message_step is not None:  # type: ignore[attr-defined]
-        customer_ = replace(customer_, last_message_on=day)
-    return updated, customer_
+def book(customer_: Customer, invoices: list[Invoice], policy_: Policy, start: date) -> CustomerBook:
+    """A customer's book as ingest leaves it: its next action date computed, ready to simulate."""
+    scheduled = replace(customer_, next_action_on=next_action_on(customer_, invoices, policy_, PARIS, start))
+    return CustomerBook(customer=scheduled, invoices=tuple(invoices))
+
+
+def days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
+
+
+def run(
+    book_: CustomerBook, policy_: Policy, start: date, end: date, calendar: BusinessCalendar = PARIS
+) -> list[SimulatedDispatch]:
+    """The days from `start` to `end` as the daily run plays them; `book_` ends in the state they leave."""
+    before = len(book_.dispatches)
+    simulate(book_, policy_, calendar, days(start, end))
+    return book_.dispatches[before:]
+
+
+def change(book_: CustomerBook, policy_: Policy, on: date, invoice_id: str, **changes: object) -> None:
+    """A payment, a dispute, a new due date... made to one invoice on `on`, with the index recomputed, as
+    the writers (ingest, the levers) save it."""
+    book_.invoices = tuple(
+        replace(item, **changes) if item.invoice_id == invoice_id else item  # type: ignore[arg-type]
+        for item in book_.invoices
+    )
+    settle(book_, policy_, on)
+
+
+def add(book_: CustomerBook, policy_: Policy, on: date, new: Invoice) -> None:
+    book_.invoices = (*book_.invoices, new)
+    settle(book_, policy_, on)
+
+
+def settle(book_: CustomerBook, policy_: Policy, on: date) -> None:
+    customer_, invoices, _, _ = settle_book(book_.customer, book_.invoices, policy_, on)
+    book_.invoices = invoices
+    book_.customer = replace(
+        customer_, next_action_on=next_action_on(customer_, invoices, policy_, PARIS, on)
+    )
+
+
+def paid(book_: CustomerBook, policy_: Policy, on: date, invoice_id: str) -> None:
+    target = next(item for item in book_.invoices if item.invoice_id == invoice_id)
+    change(book_, policy_, on, invoice_id, amount_paid=target.total, status=InvoiceStatus.PAID, paid_on=on)
+
+
+def steps_of(dispatches: list[SimulatedDispatch]) -> list[tuple[date, str]]:
+    return [(item.on, item.step or "") for item in dispatches]

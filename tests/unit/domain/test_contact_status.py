@@ -26,7 +26,7 @@ def test_a_bounced_address_gets_its_step_by_call_task_instead_of_email():
         customer(contact_status=ContactStatus.BOUNCED), [REMINDED], policy(), PARIS, date(2026, 3, 5)
     )
 
-    assert [item.step.id for item in decision.actions] == ["reminder_1"]
+    assert [item.step.id for item in decision.case_actions] == ["reminder_1"]
     assert decision.channels == {Action.EMAIL}
     assert decision.delivered_channels == {Action.CALL_TASK}
     assert decision.email_blocked is not None

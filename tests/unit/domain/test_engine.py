@@ -1,247 +1,339 @@
-"""The escalation engine, specified day by day on the default French B2B policy."""
+"""The escalation engine, specified day by day on the default French B2B policy: one case per customer and
+currency climbs the ladder, whatever the number of invoices in it."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from decimal import Decimal
 from itertools import pairwise
 
-from relance.domain.engine import decide, next_action_date, plan_next_step
-from relance.domain.models import InvoiceStatus
+from relance.domain.engine import carry_out, decide, next_action_on
+from relance.domain.models import CaseState, InvoiceStatus
 from relance.domain.policy import Action
 
-from .builders import PARIS, apply, customer, invoice, policy
+from .builders import PARIS, add, book, change, customer, invoice, paid, policy, run, steps_of
 
 # 2 March 2026 is a Monday; 1 May and 8 May are French public holidays.
 MONDAY = date(2026, 3, 2)
+LADDER = ["reminder_1", "reminder_2", "reminder_3", "formal_notice", "suspension", "handoff"]
 
 
-def run(days: int, start: date, invoices: list, who=None, chosen=None) -> list:
-    """Runs the engine every day from `start` and returns (day, step ids by invoice) for each action."""
-    who = who or customer()
-    chosen = chosen or policy()
-    log = []
-    for offset in range(days):
-        day = start + timedelta(days=offset)
-        decision = decide(who, invoices, chosen, PARIS, day)
-        if decision.actions:
-            log.append((day, {item.invoice.invoice_id: item.step.id for item in decision.actions}))
-        invoices, who = apply(invoices, who, decision)
-    return log
+def test_one_invoice_walks_through_every_step_on_open_days_only():
+    b = book(customer(), [invoice(due=MONDAY)], policy(), date(2026, 2, 1))
+    sent = run(b, policy(), date(2026, 2, 1), date(2026, 6, 30))
+
+    assert [step for _, step in steps_of(sent)] == ["courtesy", *LADDER]
+    assert all(PARIS.is_open(day) for day, _ in steps_of(sent))
+    assert [item.case_id for item in sent] == [None] + ["C1-EUR-1"] * 6
+    # +3 is Thursday; the offsets count from the due date, the spacing from the previous message.
+    assert steps_of(sent)[1] == (date(2026, 3, 5), "reminder_1")
 
 
-def test_an_invoice_walks_through_every_step_on_open_days_only():
-    log = run(120, date(2026, 1, 15), [invoice(due=MONDAY)])
+def test_a_step_falling_on_a_closed_day_goes_out_the_next_open_day():
+    # Due Wednesday 25 February: +3 is Saturday 28, so the first reminder goes on Monday 2 March.
+    b = book(customer(), [invoice(due=date(2026, 2, 25))], policy(), date(2026, 2, 26))
+    sent = run(b, policy(), date(2026, 2, 26), date(2026, 3, 3))
 
-    assert [steps["F1"] for _, steps in log] == [
-        "courtesy",
-        "reminder_1",
-        "reminder_2",
-        "reminder_3",
-        "formal_notice",
-        "suspension",
-        "handoff",
-    ]
-    assert all(PARIS.is_open(day) for day, _ in log)
-    assert log[0][0] == date(2026, 2, 27)  # three days before the due date
-    assert log[1][0] == date(2026, 3, 5)  # +3
-
-
-def test_a_step_that_falls_on_a_closed_day_goes_out_the_next_open_day():
-    # Due Wednesday 29 April: +3 is Saturday 2 May, so the first reminder goes on Monday 4 May.
-    log = run(
-        10,
-        date(2026, 4, 29),
-        [invoice(due=date(2026, 4, 29), steps=("courtesy",), last_step_on=date(2026, 4, 24))],
-    )
-
-    assert log[0] == (date(2026, 5, 4), {"F1": "reminder_1"})
-
-
-def test_nothing_is_decided_on_a_weekend_or_public_holiday_even_when_overdue():
-    late = invoice(due=date(2026, 3, 2), steps=("courtesy",), last_step_on=date(2026, 2, 27))
-
-    for closed in (date(2026, 3, 7), date(2026, 3, 8), date(2026, 5, 1), date(2026, 5, 8)):
-        assert decide(customer(), [late], policy(), PARIS, closed).actions == ()
+    assert steps_of(sent) == [(MONDAY, "reminder_1")]
 
 
 def test_an_invoice_imported_ninety_days_late_starts_at_the_first_reminder_and_keeps_the_spacing():
-    log = run(60, date(2026, 6, 1), [invoice(due=date(2026, 3, 3))])
+    b = book(customer(), [invoice(due=MONDAY - timedelta(days=90))], policy(), MONDAY)
+    sent = run(b, policy(), MONDAY, MONDAY + timedelta(days=80))
 
-    steps = [(day, s["F1"]) for day, s in log]
-    assert steps[0] == (date(2026, 6, 1), "reminder_1")  # no "falls due soon" note on an overdue invoice
-    assert [name for _, name in steps[:4]] == ["reminder_1", "reminder_2", "reminder_3", "formal_notice"]
-    gaps = [(later - earlier).days for (earlier, _), (later, _) in pairwise(steps)]
-    assert gaps[:3] == [7, 7, 7]  # min_days_since_previous of reminder_2, reminder_3, formal_notice
+    assert [step for _, step in steps_of(sent)] == LADDER
+    gaps = [(later - earlier).days for (earlier, _), (later, _) in pairwise(steps_of(sent))]
+    assert gaps[0] >= 7
+    assert min(gaps) >= 7
 
 
-def test_after_missed_days_each_invoice_advances_one_step_per_run():
-    # The pipeline was down from 2 March to 20 March: the invoice was due for several steps meanwhile.
-    stale = invoice(due=date(2026, 2, 2), steps=("courtesy", "reminder_1"), last_step_on=date(2026, 2, 5))
+def test_after_missed_days_a_case_advances_one_step_per_run():
+    b = book(customer(), [invoice(due=MONDAY - timedelta(days=90))], policy(), MONDAY)
+    # The run is down for ten days; the first run after takes one step only.
+    outage_end = MONDAY + timedelta(days=10)
+    b.customer = replace(b.customer, next_action_on=MONDAY)
+    sent = run(b, policy(), outage_end, outage_end + timedelta(days=6))
 
-    first = decide(customer(), [stale], policy(), PARIS, date(2026, 3, 20))
-
-    assert [item.step.id for item in first.actions] == ["reminder_2"]
-    assert first.next_action_on["F1"] == date(2026, 3, 27)  # reminder_3 keeps its 7-day spacing
+    assert [step for _, step in steps_of(sent)] == ["reminder_1"]
 
 
 def test_a_second_run_on_the_same_day_decides_nothing_new():
-    who, invoices = customer(), [invoice(due=MONDAY)]
-    day = date(2026, 3, 5)
-    first = decide(who, invoices, policy(), PARIS, day)
-    invoices, who = apply(invoices, who, first)
+    who, invoices = customer(), [invoice(due=MONDAY - timedelta(days=4))]
+    first = decide(who, invoices, policy(), PARIS, MONDAY)
+    after, after_invoices = carry_out(who, invoices, policy(), first)
 
-    second = decide(who, invoices, policy(), PARIS, day)
+    again = decide(after, after_invoices, policy(), PARIS, MONDAY)
 
-    assert [item.step.id for item in first.actions] == ["reminder_1"]
-    assert second.actions == ()
-
-
-def test_one_message_per_customer_lists_every_invoice_due_at_the_highest_step():
-    early = invoice(
-        "F1", due=date(2026, 2, 13), steps=("courtesy", "reminder_1"), last_step_on=date(2026, 2, 16)
-    )
-    late = invoice("F2", due=date(2026, 3, 2), steps=("courtesy",), last_step_on=date(2026, 2, 27))
-
-    decision = decide(customer(), [early, late], policy(), PARIS, date(2026, 3, 5))
-
-    assert {item.invoice.invoice_id: item.step.id for item in decision.actions} == {
-        "F1": "reminder_2",
-        "F2": "reminder_1",
-    }
-    assert decision.message_step is not None
-    assert decision.message_step.id == "reminder_2"
+    assert [action.step.id for action in first.case_actions] == ["reminder_1"]
+    assert again.case_actions == ()
+    assert not again.dispatches
 
 
-def test_a_customer_messaged_today_gets_nothing_more_today_even_without_spacing():
-    no_spacing = replace(policy(), min_days_between_messages=0)
-    who = customer(last_message_on=date(2026, 3, 5))
+def test_three_invoices_make_one_case_one_message_a_day_and_each_step_once():
+    invoices = [
+        invoice("F1", due=date(2026, 2, 16), total="980.00"),
+        invoice("F2", due=date(2026, 2, 20), total="1420.50"),
+        invoice("F3", due=date(2026, 3, 4), total="2310.00"),
+    ]
+    b = book(customer(), invoices, policy(), date(2026, 2, 1))
+    sent = run(b, policy(), date(2026, 2, 1), date(2026, 6, 30))
 
-    decision = decide(
-        who,
-        [invoice(due=MONDAY, steps=("courtesy",), last_step_on=date(2026, 2, 27))],
-        no_spacing,
-        PARIS,
-        date(2026, 3, 5),
-    )
-
-    assert decision.actions == ()
-    assert decision.next_action_on["F1"] == date(2026, 3, 6)
-
-
-def test_steps_falling_due_soon_after_a_message_wait_and_travel_together_in_the_next_one():
-    # The policy's spacing is 5 days. F1's reminder goes on Thursday 5 March; F2 and F3 come due for theirs
-    # on Monday 9 March, too soon: both wait for Tuesday 10 March and go in one message.
-    f1 = invoice("F1", due=MONDAY, steps=("courtesy",), last_step_on=date(2026, 2, 27))
-    f2 = invoice("F2", due=date(2026, 3, 4), steps=("courtesy",), last_step_on=date(2026, 2, 27))
-    f3 = invoice("F3", due=date(2026, 3, 5), steps=("courtesy",), last_step_on=date(2026, 2, 27))
-
-    log = run(20, date(2026, 3, 5), [f1, f2, f3])
-
-    assert log[0] == (date(2026, 3, 5), {"F1": "reminder_1"})
-    assert log[1] == (date(2026, 3, 10), {"F2": "reminder_1", "F3": "reminder_1"})
-    message_days = [day for day, _ in log]
-    assert all((later - earlier).days >= 5 for earlier, later in pairwise(message_days))
+    escalations = [item for item in sent if item.kind == "escalation"]
+    assert [item.step for item in escalations] == LADDER
+    assert len({item.on for item in sent}) == len(sent)  # never two messages a day
+    assert {item.case_id for item in escalations} == {"C1-EUR-1"}
+    # Invoices join the open case and are listed in its next message.
+    assert escalations[0].invoice_ids[0] == "F1"
+    assert set(escalations[2].invoice_ids) == {"F1", "F2", "F3"}
 
 
-def test_paid_cancelled_written_off_and_disputed_invoices_leave_the_index_at_once():
-    for status in (
-        InvoiceStatus.PAID,
-        InvoiceStatus.CANCELLED,
-        InvoiceStatus.WRITTEN_OFF,
-        InvoiceStatus.DISPUTED,
-        InvoiceStatus.PLAN,
-    ):
-        stopped = invoice(due=MONDAY, status=status, steps=("courtesy",), last_step_on=date(2026, 2, 27))
+def test_an_invoice_falling_due_soon_rides_in_the_cases_message_as_upcoming():
+    invoices = [invoice("F1", due=date(2026, 2, 16)), invoice("F2", due=date(2026, 2, 20))]
+    b = book(customer(), invoices, policy(), date(2026, 2, 1))
+    sent = run(b, policy(), date(2026, 2, 1), date(2026, 2, 19))
 
-        decision = decide(customer(), [stopped], policy(), PARIS, date(2026, 3, 5))
-
-        assert decision.actions == (), status
-        assert decision.next_action_on["F1"] is None, status
+    # F1's courtesy notice goes by itself (no case yet); F2's travels in the case's first reminder.
+    assert [(item.step, item.invoice_ids) for item in sent] == [
+        ("courtesy", ("F1",)),
+        ("reminder_1", ("F1", "F2")),
+    ]
+    courtesy_marks = {item.invoice_id: item.dunning.steps_done for item in b.invoices}
+    assert courtesy_marks == {"F1": ("courtesy",), "F2": ("courtesy",)}
 
 
-def test_a_fully_paid_balance_stops_escalation_whatever_the_status_says():
-    settled = invoice(due=MONDAY, amount_paid=invoice().total)
+def test_a_customer_messaged_today_gets_nothing_more_and_close_steps_travel_together():
+    invoices = [invoice("F1", due=MONDAY), invoice("F2", due=MONDAY + timedelta(days=2))]
+    b = book(customer(), invoices, policy(), MONDAY - timedelta(days=10))
+    sent = run(b, policy(), MONDAY - timedelta(days=10), MONDAY + timedelta(days=30))
 
-    assert decide(customer(), [settled], policy(), PARIS, date(2026, 3, 5)).next_action_on["F1"] is None
-
-
-def test_a_promise_to_pay_pauses_until_its_date_then_resumes_where_it_stopped():
-    promised = invoice(
-        due=MONDAY,
-        steps=("courtesy", "reminder_1"),
-        last_step_on=date(2026, 3, 5),
-        status=InvoiceStatus.PROMISED,
-        paused_until=date(2026, 3, 25),
-        pause_reason="promise",
+    days_sent = [item.on for item in sent]
+    assert all(
+        (later - earlier).days >= policy().min_days_between_messages for earlier, later in pairwise(days_sent)
     )
 
-    log = run(40, date(2026, 3, 6), [promised])
 
-    assert log[0] == (date(2026, 3, 26), {"F1": "reminder_2"})
+def test_a_paid_invoice_leaves_the_case_and_the_case_closes_when_nothing_is_owed():
+    invoices = [invoice("F1", due=MONDAY), invoice("F2", due=MONDAY + timedelta(days=3))]
+    b = book(customer(), invoices, policy(), MONDAY)
+    run(b, policy(), MONDAY, MONDAY + timedelta(days=20))
+    paid(b, policy(), MONDAY + timedelta(days=21), "F1")
+
+    later = run(b, policy(), MONDAY + timedelta(days=21), MONDAY + timedelta(days=45))
+    assert all("F1" not in item.invoice_ids for item in later)
+
+    paid(b, policy(), MONDAY + timedelta(days=46), "F2")
+    assert b.customer.cases == ()
+    assert b.customer.next_action_on is None
+    assert run(b, policy(), MONDAY + timedelta(days=46), MONDAY + timedelta(days=120)) == []
 
 
-def test_a_do_not_dun_customer_gets_nothing():
-    decision = decide(customer(do_not_dun=True), [invoice(due=MONDAY)], policy(), PARIS, date(2026, 2, 27))
+def test_a_disputed_invoice_leaves_the_chase_while_the_case_goes_on_for_the_rest():
+    invoices = [invoice("F1", due=MONDAY), invoice("F2", due=MONDAY + timedelta(days=1))]
+    b = book(customer(), invoices, policy(), MONDAY)
+    run(b, policy(), MONDAY, MONDAY + timedelta(days=10))
+    change(b, policy(), MONDAY + timedelta(days=11), "F1", status=InvoiceStatus.DISPUTED)
 
-    assert decision.actions == ()
-    assert decision.next_action_on["F1"] is None
+    later = run(b, policy(), MONDAY + timedelta(days=11), MONDAY + timedelta(days=90))
+    assert later
+    assert all(item.invoice_ids == ("F2",) for item in later)
+    # Steps never go back: the case continues where it was.
+    assert later[0].step == "reminder_2"
+    assert [case.case_id for case in b.customer.cases] == ["C1-EUR-1"]
+
+
+def test_a_case_whose_only_invoice_is_disputed_waits_and_resumes_where_it_stopped():
+    b = book(customer(), [invoice("F1", due=MONDAY)], policy(), MONDAY)
+    run(b, policy(), MONDAY, MONDAY + timedelta(days=20))
+    change(b, policy(), MONDAY + timedelta(days=21), "F1", status=InvoiceStatus.DISPUTED)
+    assert run(b, policy(), MONDAY + timedelta(days=21), MONDAY + timedelta(days=60)) == []
+    assert b.customer.cases[0].state is CaseState.OPEN  # still owed: the case is not closed
+
+    change(b, policy(), MONDAY + timedelta(days=61), "F1", status=InvoiceStatus.OPEN)
+    resumed = run(b, policy(), MONDAY + timedelta(days=61), MONDAY + timedelta(days=70))
+    assert resumed[0].step == "reminder_3"
+
+
+def test_a_promise_to_pay_pauses_the_invoice_until_its_date_then_the_case_resumes():
+    b = book(customer(), [invoice("F1", due=MONDAY)], policy(), MONDAY)
+    run(b, policy(), MONDAY, MONDAY + timedelta(days=5))
+    until = MONDAY + timedelta(days=30)
+    change(b, policy(), MONDAY + timedelta(days=6), "F1", status=InvoiceStatus.PROMISED, paused_until=until)
+
+    assert run(b, policy(), MONDAY + timedelta(days=6), until) == []
+    assert b.customer.next_action_on == until + timedelta(days=1)
+    after = run(b, policy(), until + timedelta(days=1), until + timedelta(days=3))
+    assert [item.step for item in after] == ["reminder_2"]
+
+
+def test_a_do_not_dun_customer_gets_nothing_and_leaves_the_index():
+    who = customer(do_not_dun=True)
+    b = book(who, [invoice(due=MONDAY)], policy(), MONDAY)
+
+    assert b.customer.next_action_on is None
+    assert run(b, policy(), MONDAY, MONDAY + timedelta(days=90)) == []
 
 
 def test_a_balance_below_a_steps_minimum_ends_the_escalation_there():
-    small = invoice(
-        due=date(2026, 1, 5),
-        total="30.00",
-        steps=("courtesy", "reminder_1", "reminder_2", "reminder_3", "formal_notice", "suspension"),
-        last_step_on=date(2026, 2, 26),
-    )
+    # The hand-off needs 50 EUR or more.
+    b = book(customer(), [invoice(due=MONDAY, total="40.00")], policy(), MONDAY)
+    sent = run(b, policy(), MONDAY, MONDAY + timedelta(days=150))
 
-    decision = decide(customer(), [small], policy(), PARIS, date(2026, 3, 12))
-
-    assert decision.actions == ()
-    assert decision.next_action_on["F1"] is None
-    assert "below the minimum" in decision.holds[0].reason
+    assert [item.step for item in sent][-1] == "suspension"
+    assert b.customer.next_action_on is None
 
 
 def test_the_stored_next_action_date_is_exactly_the_day_the_engine_acts():
-    who, invoices = customer(), [invoice("F1", due=MONDAY), invoice("F2", due=date(2026, 3, 20))]
-    chosen = policy()
-    expected = {
-        inv.invoice_id: next_action_date(who, inv, chosen, PARIS, date(2026, 2, 1)) for inv in invoices
-    }
+    invoices = [
+        invoice("F1", due=date(2026, 2, 16)),
+        invoice("F2", due=date(2026, 2, 20)),
+        invoice("F3", due=date(2026, 4, 4)),
+    ]
+    b = book(customer(), invoices, policy(), date(2026, 2, 1))
     day = date(2026, 2, 1)
-    while day < date(2026, 6, 30):
-        decision = decide(who, invoices, chosen, PARIS, day)
-        acted = {item.invoice.invoice_id for item in decision.actions}
-        for inv in invoices:
-            assert (inv.invoice_id in acted) == (expected[inv.invoice_id] == day), (inv.invoice_id, day)
-        expected.update(decision.next_action_on)
-        invoices, who = apply(invoices, who, decision)
+    while day < date(2026, 8, 1):
+        due = b.customer.next_action_on
+        decision = decide(b.customer, b.invoices, policy(), PARIS, day)
+        acts = decision.dispatches and PARIS.is_open(day)
+        # The engine acts on no day before the stored one, and does act on the stored one.
+        assert not acts or (due is not None and due <= day)
+        if due == day:
+            assert decision.dispatches, day
+        run(b, policy(), day, day)
         day += timedelta(days=1)
 
 
-def test_letters_are_grouped_by_currency():
-    eur = invoice(
-        "F1",
-        due=date(2026, 1, 5),
-        steps=("courtesy", "reminder_1", "reminder_2", "reminder_3"),
-        last_step_on=date(2026, 2, 4),
+def test_each_currency_is_its_own_case_with_its_own_formal_notice():
+    invoices = [invoice("F1", due=MONDAY), invoice("G1", due=MONDAY, currency="GBP")]
+    b = book(customer(), invoices, policy(), MONDAY)
+    sent = run(b, policy(), MONDAY, MONDAY + timedelta(days=80))
+
+    notices = [item for item in sent if item.step == "formal_notice"]
+    assert {item.case_id for item in notices} == {"C1-EUR-1", "C1-GBP-2"}
+    assert {item.on for item in notices} == {notices[0].on}  # one message that day, two notices
+
+
+def test_the_formal_notice_covers_only_invoices_an_earlier_message_named():
+    invoices = [invoice("F1", due=MONDAY)]
+    b = book(customer(), invoices, policy(), MONDAY)
+    run(b, policy(), MONDAY, date(2026, 4, 8))  # up to the day before the notice
+    # F2 falls due and is overdue when the notice goes: it was never reminded.
+    add(b, policy(), date(2026, 4, 8), invoice("F2", due=date(2026, 4, 6)))
+    decision = decide(b.customer, b.invoices, policy(), PARIS, date(2026, 4, 9))
+
+    [notice] = decision.with_action(Action.LETTER)
+    assert [item.invoice_id for item in notice.invoices] == ["F1", "F2"]
+    assert [item.invoice_id for item in notice.letter_invoices] == ["F1"]
+
+
+def test_a_policy_may_put_unnamed_invoices_on_notice():
+    chosen = replace(policy(), notice_unnamed_invoices=True)
+    b = book(customer(), [invoice("F1", due=MONDAY)], chosen, MONDAY)
+    run(b, chosen, MONDAY, date(2026, 4, 8))
+    add(b, chosen, date(2026, 4, 8), invoice("F2", due=date(2026, 4, 6)))
+    decision = decide(b.customer, b.invoices, chosen, PARIS, date(2026, 4, 9))
+
+    [notice] = decision.with_action(Action.LETTER)
+    assert [item.invoice_id for item in notice.letter_invoices] == ["F1", "F2"]
+
+
+def test_when_no_invoice_of_the_case_was_named_the_current_level_goes_again_before_any_notice():
+    b = book(customer(), [invoice("F1", due=MONDAY)], policy(), MONDAY)
+    run(b, policy(), MONDAY, date(2026, 4, 1))  # reminder_3 is done
+    add(b, policy(), date(2026, 4, 2), invoice("F2", due=date(2026, 4, 1)))
+    paid(b, policy(), date(2026, 4, 2), "F1")
+
+    later = run(b, policy(), date(2026, 4, 2), date(2026, 6, 30))
+    steps = [item.step for item in later]
+    # F2 alone is left, never named: reminded at the case's current level, then put on notice.
+    assert steps[0] == "reminder_3"
+    assert later[0].note
+    assert "again" in later[0].note
+    assert steps[1:] == ["formal_notice", "suspension", "handoff"]
+
+
+def test_after_the_hand_off_the_case_stops_and_new_invoices_wait_in_a_held_case():
+    b = book(customer(), [invoice("F1", due=MONDAY)], policy(), MONDAY)
+    run(b, policy(), MONDAY, MONDAY + timedelta(days=80))
+    [case] = b.customer.cases
+    assert case.state is CaseState.HANDED_OFF
+    assert case.handed_off == ("F1",)
+
+    add(b, policy(), MONDAY + timedelta(days=81), invoice("F2", due=MONDAY + timedelta(days=85)))
+    assert run(b, policy(), MONDAY + timedelta(days=81), MONDAY + timedelta(days=150)) == []
+    assert [(item.case_id, item.state) for item in b.customer.cases] == [
+        ("C1-EUR-1", CaseState.HANDED_OFF),
+        ("C1-EUR-2", CaseState.HELD),
+    ]
+
+    # The agency collects F1: the handed-off case ends and the held one climbs from its first step.
+    paid(b, policy(), MONDAY + timedelta(days=151), "F1")
+    assert [(item.case_id, item.state) for item in b.customer.cases] == [("C1-EUR-2", CaseState.OPEN)]
+    resumed = run(b, policy(), MONDAY + timedelta(days=151), MONDAY + timedelta(days=155))
+    assert [(item.step, item.invoice_ids) for item in resumed] == [("reminder_1", ("F2",))]
+
+
+def test_a_supplementary_notice_precedes_the_hand_off_when_the_policy_asks():
+    chosen = replace(policy(), supplementary_notice=True)
+    b = book(customer(), [invoice("F1", due=MONDAY)], chosen, MONDAY)
+    run(b, chosen, MONDAY, date(2026, 4, 10))  # the formal notice is done (9 April)
+    add(b, chosen, date(2026, 4, 10), invoice("F2", due=date(2026, 4, 12)))
+    sent = run(b, chosen, date(2026, 4, 10), date(2026, 6, 30))
+
+    steps = [(item.step, item.invoice_ids, item.note) for item in sent]
+    assert [step for step, _, _ in steps] == ["suspension", "formal_notice", "handoff"]
+    assert "supplementary" in (steps[1][2] or "")
+    assert b.customer.cases[0].noticed == ("F1", "F2")
+
+
+def test_the_suspension_counts_its_spacing_from_the_letters_receipt():
+    b = book(customer(), [invoice("F1", due=MONDAY)], policy(), MONDAY)
+    run(b, policy(), MONDAY, date(2026, 4, 9))
+    [case] = b.customer.cases
+    notice_day = case.last_message.on
+    # Received a week after posting: the deadline runs from then.
+    received = notice_day + timedelta(days=7)
+    b.customer = replace(
+        b.customer, cases=(replace(case, letter=replace(case.letter, received_on=received)),)
     )
-    gbp = replace(eur, invoice_id="F2", currency="GBP")
+    b.customer = replace(
+        b.customer, next_action_on=next_action_on(b.customer, b.invoices, policy(), PARIS, notice_day)
+    )
+    sent = run(b, policy(), notice_day + timedelta(days=1), notice_day + timedelta(days=40))
 
-    decision = decide(customer(), [eur, gbp], policy(), PARIS, date(2026, 2, 16))
+    suspension = next(item for item in sent if item.step == "suspension")
+    spacing = next(step for step in policy().steps if step.id == "suspension").min_days_since_previous
+    assert suspension.on == PARIS.next_open(received + timedelta(days=spacing))
 
-    assert Action.LETTER in decision.channels
-    assert {
-        currency: [i.invoice.invoice_id for i in items]
-        for currency, items in decision.letters_by_currency().items()
-    } == {"EUR": ["F1"], "GBP": ["F2"]}
+
+def test_a_book_written_by_an_earlier_version_is_read_into_a_case_without_resending_anything():
+    # Per-invoice state as the previous engine wrote it: F1 at its formal notice, F2 at its first reminder.
+    notice_day = date(2026, 4, 9)
+    invoices = [
+        invoice("F1", due=MONDAY, steps=("courtesy", *LADDER[:4]), last_step_on=notice_day),
+        invoice("F2", due=date(2026, 3, 20), steps=("reminder_1",), last_step_on=date(2026, 3, 23)),
+    ]
+    invoices = [replace(item, legacy_next_action_on=date(2026, 4, 20)) for item in invoices]
+    b = book(customer(), invoices, policy(), date(2026, 4, 10))
+    sent = run(b, policy(), date(2026, 4, 10), date(2026, 6, 30))
+
+    assert [item.step for item in sent] == ["suspension", "handoff"]
+    [case] = b.customer.cases
+    assert case.step_ids == tuple(LADDER)
+    assert case.noticed == ("F1",)
+    assert all(item.legacy_next_action_on is None for item in b.invoices)
+    assert {item.invoice_id: item.dunning.steps_done for item in b.invoices} == {
+        "F1": ("courtesy",),
+        "F2": (),
+    }
 
 
 def test_planning_never_proposes_a_closed_day():
-    day = date(2026, 1, 1)
-    while day < date(2026, 12, 31):
-        planned = plan_next_step(invoice(due=day), policy(), PARIS, day - timedelta(days=10))
-        assert planned is not None
-        assert PARIS.is_open(planned.act_on)
-        day += timedelta(days=1)
+    b = book(customer(), [invoice(due=date(2026, 4, 28))], policy(), date(2026, 4, 20))
+    for _ in range(8):
+        due = b.customer.next_action_on
+        if due is None:
+            break
+        assert PARIS.is_open(due)
+        run(b, policy(), due, due)
+    assert Decimal(b.invoices[0].total) == Decimal("1200.00")

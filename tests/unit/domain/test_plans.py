@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from relance.domain.engine import carry_out, decide, next_action_date
-from relance.domain.models import Instalment, Invoice, InvoiceStatus
+from relance.domain.engine import carry_out, decide, next_action_on, next_day_after
+from relance.domain.models import Case, CaseMessage, Customer, Instalment, Invoice, InvoiceStatus
 from relance.domain.plans import PlanError, agree_plan, instalments_due
 
 from .builders import PARIS, customer, invoice, policy
@@ -21,10 +21,19 @@ APRIL_10 = date(2026, 4, 10)  # a Friday
 MAY_11 = date(2026, 5, 11)  # a Monday
 
 
-def reminded_invoice(**changes: object) -> Invoice:
-    base = invoice(
-        due=date(2026, 3, 2), total="1000.00", steps=("courtesy", "reminder_1"), last_step_on=date(2026, 3, 5)
+def in_case(*invoice_ids: str) -> Customer:
+    """The customer whose case sent its first reminder on 5 March, naming the invoices given."""
+    case = Case(
+        "C1-EUR-1",
+        "EUR",
+        date(2026, 3, 3),
+        messages=(CaseMessage("reminder_1", date(2026, 3, 5), invoice_ids),),
     )
+    return customer(cases=(case,), cases_opened=1)
+
+
+def reminded_invoice(**changes: object) -> Invoice:
+    base = invoice(due=date(2026, 3, 2), total="1000.00", steps=("courtesy",), last_step_on=date(2026, 2, 27))
     return replace(base, **changes)
 
 
@@ -40,13 +49,13 @@ def pay(inv: Invoice, amount: str) -> Invoice:
 
 def run(days: int, start: date, invoices: list, payments: dict | None = None) -> list:
     """Every day from `start`: payments first (as ingest applies them), then the engine; the decisions."""
-    who, chosen, log = customer(), policy(), []
+    who, chosen, log = in_case("F1"), policy(), []
     for offset in range(days):
         day = start + timedelta(days=offset)
         for index, amount in (payments or {}).get(day, []):
             invoices[index] = pay(invoices[index], amount)
         decision = decide(who, invoices, chosen, PARIS, day)
-        who, after = carry_out(who, invoices, decision)
+        who, after = carry_out(who, invoices, chosen, decision)
         invoices = list(after)
         log.append(decision)
     return log
@@ -96,7 +105,7 @@ def test_instalments_paid_on_time_replace_every_escalation_step():
 
     log = run(90, AGREED, [plan], payments={APRIL_10: [(0, "500.00")], MAY_11: [(0, "500.00")]})
 
-    assert [d for d in log if d.actions or d.plan_reminders or d.plan_breaks] == []
+    assert [d for d in log if d.case_actions or d.plan_reminders or d.plan_breaks] == []
 
 
 def test_a_missed_instalment_gets_one_reminder_three_days_after_its_date():
@@ -104,14 +113,14 @@ def test_a_missed_instalment_gets_one_reminder_three_days_after_its_date():
 
     reminders = [(d.on, [r.index for r in d.plan_reminders]) for d in log if d.plan_reminders]
     assert reminders == [(date(2026, 4, 13), [0])]  # Friday 10 April + 3 days, then never again
-    assert all(not d.actions for d in log)
+    assert all(not d.case_actions for d in log)
 
 
 def test_a_reminder_is_not_an_escalation_step_and_counts_as_the_days_message():
     plan = under_plan((APRIL_10, "500.00"), (MAY_11, "500.00"))
-    decision = decide(customer(), [plan], policy(), PARIS, date(2026, 4, 14))
+    decision = decide(in_case("F1"), [plan], policy(), PARIS, date(2026, 4, 14))
 
-    who, [after] = carry_out(customer(), [plan], decision)
+    who, [after] = carry_out(in_case("F1"), [plan], policy(), decision)
 
     assert after.dunning == plan.dunning
     assert after.plan is not None
@@ -126,8 +135,8 @@ def test_a_plan_unpaid_past_its_grace_period_breaks_and_escalation_resumes_after
     # 10 April + 10 days of grace: broken on the 21st, and the step after reminder_1 goes the same day
     # (the reminder of the 13th is 5 days behind, the policy's message spacing).
     assert broken.on == date(2026, 4, 21)
-    assert [item.step.id for item in broken.actions] == ["reminder_2"]
-    assert broken.actions[0].invoice.status is InvoiceStatus.OPEN
+    assert [item.step.id for item in broken.case_actions] == ["reminder_2"]
+    assert broken.case_actions[0].invoices[0].status is InvoiceStatus.OPEN
 
 
 def test_a_partial_payment_covers_the_first_instalment_before_the_second():
@@ -143,40 +152,40 @@ def test_a_partial_payment_covers_the_first_instalment_before_the_second():
 def test_a_plan_paid_in_full_ends_with_nothing_left_to_do():
     plan = pay(under_plan((APRIL_10, "500.00"), (MAY_11, "500.00")), "1000.00")
 
-    assert next_action_date(customer(), plan, policy(), PARIS, AGREED) is None
+    assert next_action_on(in_case("F1"), [plan], policy(), PARIS, AGREED) is None
 
 
 def test_the_stored_date_of_a_plan_invoice_is_its_next_reminder_then_its_break():
     plan = under_plan((APRIL_10, "500.00"), (MAY_11, "500.00"))
     chosen = policy()
 
-    assert next_action_date(customer(), plan, chosen, PARIS, AGREED) == date(2026, 4, 13)
+    assert next_action_on(in_case("F1"), [plan], chosen, PARIS, AGREED) == date(2026, 4, 13)
     reminded = replace(plan, plan=plan.plan.after_reminder(0))
-    assert next_action_date(customer(), reminded, chosen, PARIS, AGREED) == date(2026, 4, 21)
+    assert next_action_on(in_case("F1"), [reminded], chosen, PARIS, AGREED) == date(2026, 4, 21)
 
 
 def test_the_plan_reminder_is_the_days_one_message_and_a_step_due_that_day_waits():
     plan = under_plan((APRIL_10, "500.00"), (MAY_11, "500.00"))
-    other = invoice(
-        "F2",
-        due=date(2026, 3, 30),
-        total="300.00",
-        steps=("courtesy", "reminder_1"),
-        last_step_on=date(2026, 4, 2),
-    )
+    other = invoice("F2", due=date(2026, 3, 20), total="300.00", steps=("courtesy",))
+    who = in_case("F1", "F2")
+    day = date(2026, 4, 13)  # the plan's reminder day, and the case's second reminder is due too
 
-    decision = decide(customer(), [plan, other], policy(), PARIS, date(2026, 4, 14))
+    decision = decide(who, [plan, other], policy(), PARIS, day)
 
     assert [r.invoice.invoice_id for r in decision.plan_reminders] == ["F1"]
-    assert decision.actions == ()
-    assert any(hold.invoice_id == "F2" and "plan reminder" in hold.reason for hold in decision.holds)
-    assert decision.next_action_on["F2"] == date(2026, 4, 20)  # the policy's 5-day message spacing
+    assert decision.case_actions == ()
+    assert any(
+        hold.subject == "C1-EUR-1" and "payment-plan reminder" in hold.reason for hold in decision.holds
+    )
+    # The step waits for the customer's next message day: the policy's 5-day spacing.
+    assert next_day_after(who, [plan, other], policy(), PARIS, decision) == date(2026, 4, 20)
 
 
 def test_a_plan_status_without_instalments_stops_as_before():
     bare = reminded_invoice(status=InvoiceStatus.PLAN)
 
-    decision = decide(customer(), [bare], policy(), PARIS, date(2026, 3, 20))
+    decision = decide(in_case("F1"), [bare], policy(), PARIS, date(2026, 3, 20))
 
-    assert decision.actions == ()
-    assert decision.next_action_on["F1"] is None
+    assert decision.case_actions == ()
+    assert not decision.dispatches
+    assert next_action_on(in_case("F1"), [bare], policy(), PARIS, date(2026, 3, 20)) is None

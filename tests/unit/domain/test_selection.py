@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from relance.bootstrap import SELECTION_FILE, Runtime, load_selection_rules
+from relance.bootstrap import Runtime
 from relance.config import Settings
 from relance.domain.models import CustomerKind
 from relance.domain.selection import PolicyDefaults, SelectionError, rules_from_mapping, select_policy
+from relance.policies import SELECTION_FILE, load_selection_rules
 
 from .builders import customer
 
@@ -73,9 +74,9 @@ def test_the_runtime_chooses_the_policy_by_the_rules():
     )
     rt = Runtime(settings)
 
-    assert rt.policy_for(customer(late_invoices=5)).name == "strict"
-    assert rt.policy_for(customer(late_invoices=5, policy="gentle")).name == "gentle"
-    assert rt.policy_for(customer()).name == "fr-b2b-standard"
+    assert rt.policies.for_customer(customer(late_invoices=5)).name == "strict"
+    assert rt.policies.for_customer(customer(late_invoices=5, policy="gentle")).name == "gentle"
+    assert rt.policies.for_customer(customer()).name == "fr-b2b-standard"
 
 
 def test_a_policies_folder_without_rules_means_the_defaults(tmp_path: Path):

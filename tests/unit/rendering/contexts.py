@@ -8,12 +8,22 @@ from decimal import Decimal
 from typing import Any
 
 from relance.config import Company
-from relance.domain.models import Customer, CustomerKind, DunningState, Invoice
+from relance.domain.cases import CaseAction
+from relance.domain.models import (
+    Case,
+    CaseMessage,
+    Customer,
+    CustomerKind,
+    DunningState,
+    Invoice,
+    MessageKind,
+)
 from relance.domain.policy import Action, Step
 from relance.policies import get_policy
-from relance.services import documents
+from relance.services import documents, messages
 from relance.services.call_tasks import next_step, notices_with_deadlines
 from relance.services.handoff import collection_route
+from relance.services.messages import MessageParts
 from relance.services.penalties import claims_for
 
 TODAY = date(2026, 4, 7)
@@ -100,19 +110,44 @@ def step_for(template: str) -> Step:
     return Step(id=template, offset_days=0, actions=frozenset({Action.EMAIL}), template=template)
 
 
+LADDER_DATES = (date(2026, 2, 16), date(2026, 2, 26), date(2026, 3, 13), date(2026, 3, 23), date(2026, 4, 7))
+
+
+def case_before(step: Step, bills: list[Invoice]) -> Case:
+    """The case as it stood when `step` went out: the ladder's earlier steps, the first reminder naming the
+    oldest invoice only (so the second is new in the second reminder), later ones naming both."""
+    ladder = get_policy("fr-b2b-standard").ladder
+    index = next((i for i, item in enumerate(ladder) if item.id == step.id), 0)
+    messages = tuple(
+        CaseMessage(
+            step=ladder[i].id,
+            on=LADDER_DATES[i],
+            invoice_ids=tuple(b.invoice_id for b in (bills[:1] if i == 0 else bills)),
+            letter=Action.LETTER in ladder[i].actions,
+        )
+        for i in range(min(index, len(LADDER_DATES)))
+    )
+    noticed = tuple(b.invoice_id for b in bills) if any(m.letter for m in messages) else ()
+    return Case("C004-EUR-1", "EUR", date(2026, 2, 12), messages=messages, noticed=noticed)
+
+
 def email_context(template: str, language: str, full: bool = True, **overrides: Any) -> dict[str, Any]:
     step = step_for(template)
     bills = invoices(full)
     debtor = overrides.pop("debtor", None) or customer(full, language)
     claims = claims_for("FR", debtor, bills, TODAY) if step.claim_penalties else {}
-    context = documents.message_context(
+    later = Invoice("F2026-0120", "C004", date(2026, 3, 20), date(2026, 4, 19), "EUR", Decimal("450.00"))
+    if template == "courtesy":
+        parts = MessageParts(step=step, actions=(), upcoming=tuple(bills))
+    else:
+        case = case_before(step, bills)
+        letter = tuple(bills) if Action.LETTER in step.actions else ()
+        action = CaseAction(case, step, MessageKind.STEP, 0, tuple(bills), letter)
+        parts = MessageParts(step=step, actions=(action,), upcoming=(later,) if full else ())
+    context = messages.message_context(
         company=company(full),
         customer=debtor,
-        step=step,
-        acted=overrides.pop("acted", None) or [(invoice, step) for invoice in bills],
-        others=[Invoice("F2026-0120", "C004", date(2026, 3, 20), date(2026, 4, 19), "EUR", Decimal("450.00"))]
-        if full
-        else [],
+        parts=parts,
         today=TODAY,
         account_manager=debtor.account_manager_email if Action.CALL_TASK in step.actions else None,
         claims=claims,
@@ -251,6 +286,12 @@ def handoff_context(
         notices=notices(full),
     )
     context["route"] = collection_route(country, debtor, context["claims"])
+    context["case"] = {
+        "id": "C004-EUR-1",
+        "opened_on": date(2026, 2, 12),
+        "noticed": [bill.invoice_id for bill in bills[:1]],
+        "joined_after_notice": [bill.invoice_id for bill in bills[1:]],
+    }
     return context
 
 

@@ -21,7 +21,7 @@ HOSTILE = '<script>alert("x")</script>\r\nBcc: victim@evil.example'
 
 def hostile_context(name: str, language: str) -> dict:
     context = contexts.email_context(name, language, debtor=contexts.customer(True, language, name=HOSTILE))
-    context["invoices"][0]["number"] = '<img src=x onerror="steal()">'
+    (context["invoices"] or context["upcoming"])[0]["number"] = '<img src=x onerror="steal()">'
     context["customer"]["address"] = ["<b>1 rue</b>", "75001 Paris"]
     return context
 

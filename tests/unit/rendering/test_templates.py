@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import copy
 import html.parser
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from jinja2 import UndefinedError
 
+from relance.domain.cases import CaseAction
+from relance.domain.models import MessageKind
 from relance.policies import get_policy
 from relance.rendering.environment import escapes, render_email, render_letter
 from relance.rendering.pdf import formal_notice_pdf, handoff_summary_pdf
+from relance.services import messages
 
 from . import contexts
 
@@ -175,47 +179,78 @@ def test_penalties_are_claimed_only_from_the_step_that_claims_them(language: str
     assert "L441-10" in render_step("reminder_2", language, "full").text
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_an_email_whose_headline_is_higher_names_the_invoices_the_attached_notice_covers(language: str):
-    """F2026-0104 is at suspension today; F2026-0110 reaches its formal notice the same day, so the
-    suspension email carries the notice for F2026-0110 only, and says so."""
+def _case_message(template: str, language: str, noticed: tuple[str, ...], letter: tuple[str, ...]) -> str:
+    """The email of `template` for the two invoices of C004's case, F2026-0104 named since the first
+    reminder and F2026-0110 only since the second; `noticed` were put on notice before, `letter` today."""
     policy = get_policy("fr-b2b-standard")
-    steps = {step.id: step for step in policy.steps}
-    older, younger = contexts.invoices()
-    acted = [(older, steps["suspension"]), (younger, steps["formal_notice"])]
+    step = {item.id: item for item in policy.steps}[template]
+    bills = contexts.invoices()
+    case = replace(contexts.case_before(step, bills), noticed=noticed)
+    action = CaseAction(
+        case, step, MessageKind.STEP, 0, tuple(bills), tuple(b for b in bills if b.invoice_id in letter)
+    )
+    context = contexts.email_context(template, language)
+    context.update(
+        messages.message_context(
+            company=contexts.company(),
+            customer=contexts.customer(True, language),
+            parts=messages.MessageParts(step=step, actions=(action,)),
+            today=contexts.TODAY,
+            account_manager=None,
+            claims={},
+        )
+    )
+    return " ".join(render_email(template, context).text.split())
 
-    email = render_email("suspension", contexts.email_context("suspension", language, acted=acted))
 
-    text = " ".join(email.text.split())
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_suspension_names_the_invoices_of_the_notice_and_those_overdue_since(language: str):
+    text = _case_message("suspension", language, noticed=("F2026-0104",), letter=())
+
     if language == "fr":
-        assert (
-            "Pièce jointe : notre mise en demeure de payer concernant la facture F2026-0110, "
-            "à régler au plus tard le 15 avril 2026." in text
-        )
         assert "sans que la facture F2026-0104 ait été réglée" in text
+        assert "La facture F2026-0110, échue depuis cette mise en demeure, reste également due." in text
+        assert "objet de notre mise en demeure du 23/03/2026" in text
     else:
-        assert (
-            "Attached: our formal notice to pay invoice F2026-0110, to be paid no later than 15 April 2026."
-            in text
-        )
         assert "without payment of invoice F2026-0104." in text
-    assert "F2026-0110</strong>" in email.html
+        assert "Invoice F2026-0110, which fell due after that notice, also remains due." in text
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_formal_notice_email_says_which_listed_invoices_its_notice_does_not_cover(language: str):
-    policy = get_policy("fr-b2b-standard")
-    steps = {step.id: step for step in policy.steps}
-    older, younger = contexts.invoices()
-    acted = [(older, steps["formal_notice"]), (younger, steps["reminder_2"])]
+    # The notice covers the invoice reminded before; the other is listed as due, not put on notice.
+    text = _case_message("formal_notice", language, noticed=(), letter=("F2026-0104",))
 
-    text = render_email("formal_notice", contexts.email_context("formal_notice", language, acted=acted)).text
+    assert {"fr": "au titre de la facture F2026-0104.", "en": "under invoice F2026-0104."}[language] in text
+    assert {
+        "fr": "sous huit jours à compter de la réception de la présente",
+        "en": "within eight days of its receipt",
+    }[language] in text
+    assert {
+        "fr": "Les autres factures listées ci-dessous, non visées par cette mise en demeure, "
+        "restent également dues.",
+        "en": "The other invoices listed below, which this formal notice does not cover, also remain due.",
+    }[language] in text
 
-    flat = " ".join(text.split())
-    assert {"fr": "au titre de la facture F2026-0104.", "en": "under invoice F2026-0104."}[language] in flat
-    assert {"fr": "non visées par cette mise en demeure", "en": "which this formal notice does not cover"}[
-        language
-    ] in flat
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_opening_words_speak_of_the_reminders_that_went_and_of_the_invoices_joining(language: str):
+    text = _case_message("reminder_2", language, noticed=(), letter=())
+
+    if language == "fr":
+        assert "Malgré notre rappel du 16/02/2026, la facture F2026-0104 reste impayée." in text
+        assert "La facture F2026-0110, échue depuis, s'y ajoute." in text
+    else:
+        assert "Despite our reminder of 16/02/2026, invoice F2026-0104 remains unpaid." in text
+        assert "Invoice F2026-0110, overdue since, is now added." in text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_first_reminder_never_says_despite_our_reminders(language: str):
+    text = render_email("reminder_1", contexts.email_context("reminder_1", language)).text
+
+    assert "Malgré" not in text
+    assert "Despite" not in text
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -298,6 +333,8 @@ def _without(context: dict, path: str) -> dict:
 def test_a_missing_variable_fails_the_render_instead_of_leaving_a_blank(
     name: str, language: str, missing: str
 ):
+    if name == "courtesy" and missing == "totals":
+        missing = "upcoming_totals"  # a courtesy notice lists what falls due, not what is overdue
     context = _without(contexts.email_context(name, language), missing)
 
     with pytest.raises(UndefinedError):

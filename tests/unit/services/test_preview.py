@@ -6,8 +6,8 @@ from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from relance.domain.engine import carry_out, decide, next_action_date
-from relance.domain.models import Instalment, Invoice, InvoiceStatus
+from relance.domain.engine import carry_out, decide, next_action_on
+from relance.domain.models import DispatchState, Instalment, Invoice, InvoiceStatus
 from relance.domain.plans import agree_plan
 from relance.domain.simulation import CustomerBook, simulate
 from tests.unit.domain.builders import PARIS, customer, invoice, policy
@@ -20,16 +20,9 @@ def days(start: date, count: int) -> list[date]:
 
 
 def book(*invoices: Invoice, **changes: object) -> CustomerBook:
-    who = customer()
-    return CustomerBook(
-        customer=who,
-        invoices=tuple(invoices),
-        next_action_on={
-            item.invoice_id: next_action_date(who, item, policy(), PARIS, MONDAY - timedelta(days=20))
-            for item in invoices
-        },
-        **changes,  # type: ignore[arg-type]
-    )
+    who = customer(**changes)
+    due = next_action_on(who, invoices, policy(), PARIS, MONDAY - timedelta(days=20))
+    return CustomerBook(customer=replace(who, next_action_on=due), invoices=tuple(invoices))
 
 
 def test_the_simulation_sends_what_running_the_engine_every_day_sends():
@@ -38,12 +31,13 @@ def test_the_simulation_sends_what_running_the_engine_every_day_sends():
     expected = []
     who, state = customer(), [f1, f2]
     for day in days(MONDAY - timedelta(days=20), 60):
+        if not PARIS.is_open(day):
+            continue
         decision = decide(who, state, policy(), PARIS, day)
-        if decision.actions:
-            expected.append(
-                (day, decision.headline.id, tuple(i.invoice.invoice_id for i in decision.actions))
-            )
-        who, after = carry_out(who, state, decision)
+        if decision.dispatches:
+            listed = [*(i for a in decision.case_actions for i in a.invoices), *decision.courtesy]
+            expected.append((day, decision.headline.id, tuple(i.invoice_id for i in listed)))
+        who, after = carry_out(who, state, policy(), decision)
         state = list(after)
 
     simulated = simulate(book(f1, f2), policy(), PARIS, days(MONDAY - timedelta(days=20), 60))
@@ -55,7 +49,8 @@ def test_the_simulation_sends_what_running_the_engine_every_day_sends():
 def test_a_held_customer_shows_what_is_held_and_nothing_moves():
     due = invoice(due=MONDAY, steps=("courtesy",), last_step_on=date(2026, 2, 27))
 
-    simulated = simulate(book(due, pending_dispatch="C1#2026-03-04"), policy(), PARIS, days(MONDAY, 5))
+    held = book(due, dispatch=DispatchState(pending="C1#2026-03-04"))
+    simulated = simulate(held, policy(), PARIS, days(MONDAY, 5))
 
     assert [(item.on, item.kind, item.step) for item in simulated] == [
         (date(2026, 3, 5), "held", "reminder_1"),
@@ -66,14 +61,15 @@ def test_a_held_customer_shows_what_is_held_and_nothing_moves():
 def test_todays_dispatch_already_recorded_is_not_previewed_again():
     due = invoice(due=MONDAY, steps=("courtesy",), last_step_on=date(2026, 2, 27))
 
-    simulated = simulate(book(due, last_dispatch="C1#2026-03-05"), policy(), PARIS, [date(2026, 3, 5)])
+    done = book(due, dispatch=DispatchState(last="C1#2026-03-05"))
+    simulated = simulate(done, policy(), PARIS, [date(2026, 3, 5)])
 
     assert simulated == []
 
 
 def test_a_customer_absent_from_the_index_is_not_looked_at():
     quiet = book(invoice(due=MONDAY, steps=("courtesy",), last_step_on=date(2026, 2, 27)))
-    quiet.next_action_on = {"F1": None}
+    quiet.customer = replace(quiet.customer, next_action_on=None)
 
     assert simulate(quiet, policy(), PARIS, days(MONDAY, 30)) == []
 

@@ -47,6 +47,7 @@ FROM_PARAMETERS = {
     "CONSUMER_POLICY": "ConsumerPolicy",
     "DUE_SHARDS": "DueShards",
     "NOTICE_RETENTION_DAYS": "NoticeRetentionDays",
+    "OBJECT_LOCK_MODE": "ObjectLockMode",
     "INTEREST_RATE_MODE": "InterestRateMode",
 }
 # The embedded AWS's region and fake credentials (relance_tools.devstack): nothing sent there reaches AWS.

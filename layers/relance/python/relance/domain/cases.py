@@ -291,6 +291,9 @@ class CaseAction:
     rank: int
     invoices: tuple[Invoice, ...]
     letter_invoices: tuple[Invoice, ...] = ()
+    held_back: tuple[Invoice, ...] = ()
+    """Invoices the case owes but does not chase today (disputed, paused, planned): not in the message,
+    but a hand-off keeps them with the case rather than letting them open a held one."""
 
     @property
     def invoice_ids(self) -> tuple[str, ...]:
@@ -334,6 +337,9 @@ def case_today(
     action = _action(case, upcoming, members, policy)
     if isinstance(action, CaseWait):
         return action
+    chased_ids = {invoice.invoice_id for invoice in members}
+    held_back = tuple(i for i in owed(case, invoices, cases, today) if i.invoice_id not in chased_ids)
+    action = replace(action, held_back=held_back)
     balance = sum((invoice.balance for invoice in members), ZERO)
     if balance < action.step.min_balance:
         return CaseWait(
@@ -401,7 +407,8 @@ def after_action(case: Case, action: CaseAction, day: date) -> Case:
     )
     updated = replace(case, messages=(*case.messages, message), noticed=noticed)
     if Action.HANDOFF in action.step.actions and action.kind is MessageKind.STEP:
-        updated = replace(updated, state=CaseState.HANDED_OFF, handed_off=action.invoice_ids)
+        kept = action.invoice_ids + tuple(invoice.invoice_id for invoice in action.held_back)
+        updated = replace(updated, state=CaseState.HANDED_OFF, handed_off=kept)
     return updated
 
 

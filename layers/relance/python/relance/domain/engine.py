@@ -32,6 +32,7 @@ from relance.domain.cases import (
 from relance.domain.models import (
     STOPPED_STATUSES,
     Case,
+    CaseState,
     ContactStatus,
     Customer,
     Instalment,
@@ -358,6 +359,19 @@ def next_action_on(
         )
         if when is not None:
             candidates.append(when)
+    for case in customer.cases:
+        # Behind a hand-off, the first invoice to fall overdue opens a held case: one visit records it (the
+        # log and the preview show what waits), then nothing until the handed-off case ends.
+        if case.state is CaseState.HANDED_OFF and customer.case_for(case.currency, CaseState.HELD) is None:
+            waiting = [
+                invoice.due_date + ONE_DAY
+                for invoice in invoices
+                if invoice.currency == case.currency
+                and invoice.invoice_id not in case.handed_off
+                and not is_settled(invoice)
+            ]
+            if waiting:
+                candidates.append(calendar.next_open(max(min(waiting), from_day)))
     open_currencies = {case.currency for case in customer.cases}
     # Currencies with no case yet: the first step of the case their invoices will open.
     for currency in sorted({invoice.currency for invoice in invoices} - open_currencies):

@@ -208,7 +208,8 @@ def call_task_context(
     notice the call is the last friendly chance; after one, it announces what comes next.
     """
     language = customer.language
-    lines = [invoice_line(invoice, today) for invoice in invoices]
+    # The case fills in when each invoice was first reminded and whether it is under notice.
+    lines = [{**invoice_line(invoice, today), "named_on": None, "noticed": False} for invoice in invoices]
     latest_notice = notices[-1] if notices else None
     return {
         "language": language,
@@ -225,6 +226,8 @@ def call_task_context(
         "statuses": [entry for entry in history if entry["kind"] == "status"],
         "payments": list(payments),
         "notices": list(notices),
+        "phone": customer.phone,
+        "case": None,
     }
 
 

@@ -164,7 +164,7 @@ class DynamoBook:
                 customer_values(after, self._shards),
                 CUSTOMER_ATTRIBUTES,
             )
-            record: Model = CustomerRecord(customer_id=after.customer_id, version=change.before.version)
+            record: Model = _versioned(CustomerRecord(customer_id=after.customer_id), change.before.version)
             condition = CustomerRecord.pending_dispatch == change.dispatch if change.dispatch else None
         else:
             if change.before is None:
@@ -175,8 +175,9 @@ class DynamoBook:
                 invoice_values(after, self._shards),
                 INVOICE_ATTRIBUTES,
             )
-            record = InvoiceRecord(
-                customer_id=after.customer_id, invoice_id=after.invoice_id, version=change.before.version
+            record = _versioned(
+                InvoiceRecord(customer_id=after.customer_id, invoice_id=after.invoice_id),
+                change.before.version,
             )
             condition = None
         if not actions and change.dispatch is None:
@@ -193,6 +194,14 @@ class DynamoBook:
     def _invoice_record(self, invoice: Invoice) -> InvoiceRecord:
         values = {k: v for k, v in invoice_values(invoice, self._shards).items() if v is not None}
         return InvoiceRecord(customer_id=invoice.customer_id, invoice_id=invoice.invoice_id, **values)
+
+
+def _versioned(record: Model, version: int | None) -> Model:
+    """A key-only record carrying the version read: pynamodb conditions the write on it (an item created
+    by a batch write has none yet: the condition is then that it still has none)."""
+    if version is not None:
+        record.version = version  # type: ignore[attr-defined]
+    return record
 
 
 def _due_in(model: type[CustomerRecord] | type[InvoiceRecord], shard: int, today: date) -> list[str]:
