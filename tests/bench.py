@@ -16,6 +16,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from tests.benchmarks import layer
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -280,7 +282,7 @@ def bench_pipeline() -> list[tuple[str, str]]:
 
 def main() -> None:
     print(f"Relance benchmark on {os.cpu_count()} CPU(s), Python {sys.version.split()[0]}")
-    for section in (bench_rendering, bench_engine, bench_cold_start, bench_pipeline):
+    for section in (bench_rendering, bench_engine, bench_cold_start, layer.run, bench_pipeline):
         for label, figure in section():
             print(f"  {label:<58} {figure}")
 

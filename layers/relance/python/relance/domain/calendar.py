@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import holidays
+if TYPE_CHECKING:
+    from holidays import HolidayBase
 
 
 class CalendarError(ValueError):
@@ -22,6 +28,50 @@ class SendingWindow:
         return self.opens <= moment < self.closes
 
 
+@cache
+def _public_holidays(country: str, subdivision: str | None) -> HolidayBase:
+    """One country's holidays, shared by every calendar of the process (years are computed on first
+    lookup and kept, so a warm Lambda never computes them again).
+
+    Raises NotImplementedError for a country or subdivision the holidays package does not know.
+    """
+    import holidays
+
+    rules = _country_rules_alone(country)
+    if rules is None:
+        return holidays.country_holidays(country, subdiv=subdivision)
+    return rules(subdiv=subdivision)
+
+
+def _country_rules_alone(country: str) -> type[HolidayBase] | None:
+    """The class of `country` (an ISO code or a class name, as holidays.country_holidays accepts), its
+    module loaded without the other countries'; None when that cannot be done, or need not be.
+
+    holidays.country_holidays imports holidays.countries, whose __init__ imports the rules of all ~250
+    countries (40 ms on a cold start, for one). The country's module is loaded here from its file, under a
+    name of our own, so holidays.countries stays as the package builds it if something imports it later.
+    A country defined from another (Guadeloupe from France) imports holidays.countries itself: slower,
+    still right.
+    """
+    import holidays
+    from holidays.registry import COUNTRIES
+
+    if "holidays.countries" in sys.modules:
+        return None
+    for module_name, (class_name, *codes) in COUNTRIES.items():
+        if country not in (class_name, *codes):
+            continue
+        path = Path(holidays.__file__).parent / "countries" / f"{module_name}.py"
+        spec = importlib.util.spec_from_file_location(f"{__name__}.holidays_{module_name}", path)
+        if spec is None or spec.loader is None or not path.is_file():
+            return None  # not the package's layout any more: its own way, all countries
+        module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        rules: type[HolidayBase] = getattr(module, class_name)
+        return rules
+    return None
+
+
 class BusinessCalendar:
     """Weekends and public holidays of the creditor's country are closed: nothing is sent on them."""
 
@@ -33,7 +83,7 @@ class BusinessCalendar:
         window: SendingWindow | None = None,
     ) -> None:
         try:
-            self._holidays = holidays.country_holidays(country, subdiv=subdivision)
+            self._holidays = _public_holidays(country, subdivision)
         except NotImplementedError as exc:
             raise CalendarError(f"no public-holiday calendar for country {country!r}") from exc
         try:

@@ -8,6 +8,9 @@ document finds the same SHA-256.
 
 Wording lives in `templates/<language>/letter/*.xml.j2` (named blocks, escaped reportlab markup); this
 module only lays the blocks out around the tables.
+
+reportlab (and Pillow, which it imports) is loaded by the first document drawn, not by importing this
+module: the services that may print a letter import it, and most invocations print none (cold starts).
 """
 
 from __future__ import annotations
@@ -18,24 +21,20 @@ import unicodedata
 from collections.abc import Sequence
 from functools import cache, partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
-
-import reportlab
-from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from relance.rendering import formatting
 from relance.rendering.environment import render_letter
 
-_FONT_DIR = Path(reportlab.__file__).parent / "fonts"
+if TYPE_CHECKING:
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Flowable, Paragraph, Table
+
+# reportlab.lib.units.mm and reportlab.lib.pagesizes.A4, computed as reportlab does (same floats, same
+# bytes): the layout below is written with them at module level, where reportlab is not imported.
+mm = 72.0 / 2.54 * 0.1
+A4 = (210 * mm, 297 * mm)
 FONT, BOLD = "RelanceSans", "RelanceSans-Bold"
 _MARGIN = 18 * mm
 # The text column: the page less its margins and the frame's own padding (6 points a side).
@@ -44,10 +43,15 @@ _WIDTH = A4[0] - 2 * _MARGIN - 12
 
 @cache
 def _register_fonts() -> None:
+    import reportlab
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    fonts = Path(reportlab.__file__).parent / "fonts"
     # Bitstream Vera ships with reportlab and covers Latin-1, the euro sign, French typography and most
     # Central European letters (ł, č, ş); reportlab embeds the subset a document uses.
-    pdfmetrics.registerFont(TTFont(FONT, str(_FONT_DIR / "Vera.ttf")))
-    pdfmetrics.registerFont(TTFont(BOLD, str(_FONT_DIR / "VeraBd.ttf")))
+    pdfmetrics.registerFont(TTFont(FONT, str(fonts / "Vera.ttf")))
+    pdfmetrics.registerFont(TTFont(BOLD, str(fonts / "VeraBd.ttf")))
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
 
 
@@ -59,6 +63,8 @@ class _Glyphs(dict[int, Any]):
     """
 
     def __missing__(self, code: int) -> Any:
+        from reportlab.pdfbase import pdfmetrics
+
         _register_fonts()
         font = pdfmetrics.getFont(FONT)
         if code in font.face.charToGlyph:
@@ -89,6 +95,9 @@ def _plain(block: str) -> str:
 
 @cache
 def _styles() -> dict[str, ParagraphStyle]:
+    from reportlab.lib.enums import TA_RIGHT
+    from reportlab.lib.styles import ParagraphStyle
+
     _register_fonts()
     body = ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=13, spaceAfter=5)
     return {
@@ -107,6 +116,8 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 def _paragraphs(block: str, style: ParagraphStyle) -> list[Flowable]:
     """A template block's paragraphs (separated by blank lines) as reportlab paragraphs."""
+    from reportlab.platypus import Paragraph
+
     return [
         Paragraph(_pdf_text(part.strip().replace("\n", " ")), style)
         for part in block.split("\n\n")
@@ -116,6 +127,8 @@ def _paragraphs(block: str, style: ParagraphStyle) -> list[Flowable]:
 
 def _party(lines: Sequence[str], style: ParagraphStyle, heading: str | None = None) -> Paragraph:
     """A name and address block; the lines come from files, so they are escaped here."""
+    from reportlab.platypus import Paragraph
+
     text = "<br/>".join(_pdf_text(escape(line)) for line in lines if line)
     return Paragraph(f"<b>{_pdf_text(escape(heading))}</b><br/>{text}" if heading else text, style)
 
@@ -123,6 +136,8 @@ def _party(lines: Sequence[str], style: ParagraphStyle, heading: str | None = No
 def _parties(
     creditor: Sequence[str], debtor: Sequence[str], headings: tuple[str, str] | None = None
 ) -> Table:
+    from reportlab.platypus import Table, TableStyle
+
     style = _styles()["body"]
     first, second = headings or (None, None)
     return Table(
@@ -152,6 +167,9 @@ def _grid(
     Plain cells do not wrap: callers pass a Paragraph (see `_wrapping`) where a value may be long.
     Columns from `right_from` on are amounts, aligned right.
     """
+    from reportlab.lib import colors
+    from reportlab.platypus import Table, TableStyle
+
     data: list[list[Any]] = [[_pdf_text(_plain(h)) for h in headers]]
     data += [[_pdf_text(cell) if isinstance(cell, str) else cell for cell in row] for row in rows]
     commands: list[tuple[Any, ...]] = [
@@ -190,34 +208,46 @@ def _fit(text: str, limit: int) -> str | Paragraph:
 
 def _wrapping(*lines: str) -> Paragraph:
     """A cell whose value may not fit its column (an invoice number, a storage key, a SHA-256)."""
+    from reportlab.platypus import Paragraph
+
     return Paragraph("<br/>".join(_pdf_text(escape(line)) for line in lines), _styles()["cell"])
 
 
-class _PagedCanvas(Canvas):
-    """Writes the document's reference and "n/N" at the foot of every page once N is known."""
+@cache
+def _paged_canvas() -> type:
+    """The canvas class: a reportlab Canvas, so it is defined when the first document is drawn."""
+    from reportlab.lib import colors
+    from reportlab.pdfgen.canvas import Canvas
 
-    def __init__(self, *args: Any, footer: str = "", **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._footer = footer
-        self._pages: list[dict[str, Any]] = []
+    class PagedCanvas(Canvas):
+        """Writes the document's reference and "n/N" at the foot of every page once N is known."""
 
-    def showPage(self) -> None:
-        self._pages.append(dict(self.__dict__))
-        self._startPage()
+        def __init__(self, *args: Any, footer: str = "", **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._footer = footer
+            self._pages: list[dict[str, Any]] = []
 
-    def save(self) -> None:
-        total = len(self._pages)
-        for number, state in enumerate(self._pages, start=1):
-            self.__dict__.update(state)
-            self.setFont(FONT, 7)
-            self.setFillColor(colors.HexColor("#555555"))
-            self.drawString(_MARGIN, 9 * mm, self._footer)
-            self.drawRightString(A4[0] - _MARGIN, 9 * mm, f"{number}/{total}")
-            super().showPage()
-        super().save()
+        def showPage(self) -> None:
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._pages)
+            for number, state in enumerate(self._pages, start=1):
+                self.__dict__.update(state)
+                self.setFont(FONT, 7)
+                self.setFillColor(colors.HexColor("#555555"))
+                self.drawString(_MARGIN, 9 * mm, self._footer)
+                self.drawRightString(A4[0] - _MARGIN, 9 * mm, f"{number}/{total}")
+                super().showPage()
+            super().save()
+
+    return PagedCanvas
 
 
 def _build(story: list[Flowable], *, title: str, author: str, subject: str, footer: str, lang: str) -> bytes:
+    from reportlab.platypus import SimpleDocTemplate
+
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
         buffer,
@@ -236,7 +266,7 @@ def _build(story: list[Flowable], *, title: str, author: str, subject: str, foot
         # Fixed dates and ids in the file: the same content always gives the same bytes (and SHA-256).
         invariant=1,
     )
-    document.build(story, canvasmaker=partial(_PagedCanvas, footer=_pdf_text(_plain(footer))))
+    document.build(story, canvasmaker=partial(_paged_canvas(), footer=_pdf_text(_plain(footer))))
     return buffer.getvalue()
 
 
@@ -266,6 +296,8 @@ def _identity(party: dict[str, Any], siren_label: str) -> list[str]:
 
 def formal_notice_pdf(context: dict[str, Any], templates: Path | None = None) -> bytes:
     """Lays out the letter blocks of `<language>/letter/formal_notice.xml.j2` around the invoice table."""
+    from reportlab.platypus import KeepTogether, Spacer
+
     styles = _styles()
     blocks = render_letter("formal_notice", context, templates)
     language = context["language"]
@@ -330,6 +362,8 @@ def formal_notice_pdf(context: dict[str, Any], templates: Path | None = None) ->
 
 def handoff_summary_pdf(context: dict[str, Any], templates: Path | None = None) -> bytes:
     """The collection file's summary: parties, claim per invoice, route to court, history, evidence."""
+    from reportlab.platypus import Spacer
+
     styles = _styles()
     blocks = render_letter("handoff_summary", context, templates)
     language = context["language"]
