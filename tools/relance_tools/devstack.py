@@ -318,6 +318,30 @@ class EmbeddedStack:
         os.environ.update(self.environment)
 
 
+def settings_for_parameters(parameters: Mapping[str, str], stack_name: str = "relance-memory") -> Settings:
+    """The settings the functions of a stack deployed with these parameters would read, without deploying
+    it: what an in-memory replay runs with, so that it decides exactly as the stack would."""
+    document = load_template(template_path())
+    resolver = _Resolver(
+        document,
+        _parameter_values(document, parameters),
+        {
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::Region": REGION,
+            "AWS::StackName": stack_name,
+            # The bucket name takes the last group of the stack id's UUID.
+            "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{stack_name}/{uuid.UUID(int=0)}",
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+        },
+    )
+    for logical_id, resource in document.get("Resources", {}).items():
+        resolver.names[logical_id] = _physical_name(logical_id, resource, stack_name)
+    variables = document.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    environment = {str(key): str(value) for key, value in resolver.resolve(variables).items()}
+    return Settings.from_env({**environment, "AWS_REGION": REGION})
+
+
 def deploy_stack(
     parameters: Mapping[str, str],
     stack_name: str = "relance-embedded",

@@ -22,6 +22,9 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 
 from relance.bootstrap import Runtime, use_runtime
 from relance_tools.devstack import EmbeddedAws, EmbeddedStack, repository_root
+from relance_tools.sesmail import delivery_notification, raw_headers
+
+__all__ = ["LambdaContext", "LocalPipeline", "SimulatedClock", "load_handler_module", "raw_headers"]
 
 
 @dataclass
@@ -171,44 +174,16 @@ class LocalPipeline:
                 return outcomes, failures
 
     def report_deliveries(self) -> int:
-        """What SES would say of every message sent since the last call: delivered, through SNS to feedback.
-
-        moto accepts mail but delivers nothing, so the demo plays the recipient's server: every message is
-        delivered. The customer and dispatch come from the message's own headers, as SES would give them back
-        in its mail tags.
-        """
+        """What SES would say of every message sent since the last call: delivered, through SNS to feedback."""
         delivered = 0
         for message in self.aws.sent_messages()[self._reported :]:
-            headers = raw_headers(message["raw_data"])
-            dispatch = headers.get("x-relance-dispatch", "")
-            customer_id, _, _ = dispatch.partition("#")
-            moment = self.clock.now.astimezone(UTC).isoformat().replace("+00:00", "Z")
-            notification = {
-                "eventType": "Delivery",
-                "mail": {
-                    "timestamp": moment,
-                    "source": message["source"],
-                    "messageId": message["id"],
-                    "destination": sorted(set(message["destinations"])),
-                    "headers": [{"name": name, "value": value} for name, value in headers.items()],
-                    "tags": {
-                        "customer_id": [customer_id],
-                        "dispatch": [dispatch.replace("#", "_")],
-                        "step": [headers.get("x-relance-step", "")],
-                    },
-                },
-                "delivery": {
-                    "timestamp": moment,
-                    "recipients": sorted(set(message["destinations"])),
-                    "processingTimeMillis": 1200,
-                    "smtpResponse": "250 2.0.0 OK",
-                    "reportingMTA": "embedded-aws.invalid",
-                },
-            }
             event = _sample_event("sns-ses-bounce.json")
-            event["Records"][0]["Sns"]["Message"] = json.dumps(notification)
+            body = delivery_notification(
+                message["raw_data"], message["id"], message["source"], message["destinations"], self.clock.now
+            )
+            event["Records"][0]["Sns"]["Message"] = body
             event["Records"][0]["Sns"]["MessageId"] = f"delivery-{message['id']}"
-            event["Records"][0]["Sns"]["Timestamp"] = moment
+            event["Records"][0]["Sns"]["Timestamp"] = self.clock.now.astimezone(UTC).isoformat()
             self.invoke("feedback", event)
             delivered += 1
         self._reported += delivered
@@ -219,16 +194,3 @@ class LocalPipeline:
         planned = self.run_planner(day)
         processed, failures = self.drain_queue()
         return DayRun(day=day, planned=planned, processed=processed, failed_records=failures)
-
-
-def raw_headers(raw: str) -> dict[str, str]:
-    """The top-level headers of a raw message, names lower-cased (what SES reports as mail.headers)."""
-    found: dict[str, str] = {}
-    for line in raw.split("\r\n"):
-        if not line:
-            break
-        if line[0] in " \t" or ":" not in line:
-            continue
-        name, value = line.split(":", 1)
-        found[name.strip().lower()] = value.strip()
-    return found

@@ -43,7 +43,17 @@ def timeline(ctx: Context) -> list[dict[str, Any]]:
         for customer_id in sorted(names)
         for event in ctx.events.for_customer(customer_id)
     ]
-    entries.sort(key=lambda item: (item["date"], item["customer_id"], _phase(item)))
+    # Within a phase, an order that does not depend on message ids (which differ between moto and memory).
+    entries.sort(
+        key=lambda item: (
+            item["date"],
+            item["customer_id"],
+            _phase(item),
+            item["kind"],
+            item["step"] or "",
+            item["invoice_ids"],
+        )
+    )
     return entries
 
 

@@ -281,8 +281,8 @@ def test_a_supplementary_notice_precedes_the_hand_off_when_the_policy_asks():
     sent = run(b, chosen, date(2026, 4, 10), date(2026, 6, 30))
 
     steps = [(item.step, item.invoice_ids, item.note) for item in sent]
-    assert [step for step, _, _ in steps] == ["suspension", "formal_notice", "handoff"]
-    assert "supplementary" in (steps[1][2] or "")
+    assert [step for step, _, _ in steps] == ["suspension", "supplementary_notice", "handoff"]
+    assert steps[1][0] == "supplementary_notice"
     assert b.customer.cases[0].noticed == ("F1", "F2")
 
 

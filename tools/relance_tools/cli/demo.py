@@ -14,12 +14,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
-from relance_tools.cli.dated_files import DatedAction, actions_by_date, due_date_range, payments_by_date
+from relance_tools.cli.dated_files import actions_by_date, due_date_range, payments_by_date
 from relance_tools.cli.errors import CliError
 from relance_tools.cli.tables import format_table
 
 if TYPE_CHECKING:
-    from relance_tools.local_pipeline import LocalPipeline
+    pass
 
 T = TypeVar("T")
 
@@ -112,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
     out: Path = args.out
     _prepare(out)
 
+    from relance_tools.actions import apply_action
     from relance_tools.devstack import deploy_stack, embedded_aws, verify_sender
     from relance_tools.local_pipeline import LocalPipeline
 
@@ -135,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
                 )
             for action in actions.get(day, []):
                 with redirect_stdout(log_stream):
-                    _apply_action(pipeline, action)
+                    apply_action(pipeline.runtime, action)
             run = pipeline.run_day(day)
             if run.processed:
                 # SES reports each delivery back the same day; hand-off packs list these statuses.
@@ -207,25 +208,6 @@ def _prepare(out: Path) -> None:
     for folder in ("emails", "notices", "reports", "tasks", "handoff"):
         shutil.rmtree(out / folder, ignore_errors=True)
         (out / folder).mkdir(parents=True, exist_ok=True)
-
-
-def _apply_action(pipeline: LocalPipeline, action: DatedAction) -> None:
-    from relance.services import levers
-
-    actor = "demo:actions"
-    try:
-        if action.kind == "dispute":
-            levers.dispute(pipeline.runtime, action.invoice_id, action.reason, actor=actor)
-        elif action.kind == "promise" and action.until is not None:
-            levers.promise(
-                pipeline.runtime, action.invoice_id, action.until, actor=actor, reason=action.reason
-            )
-        else:
-            levers.resume(pipeline.runtime, action.invoice_id, actor=actor, reason=action.reason)
-    except levers.LeverError as exc:
-        print(
-            f"{action.on.isoformat()}: {action.kind} {action.invoice_id} not applied: {exc}", file=sys.stderr
-        )
 
 
 def _collect(pipeline: Any, out: Path) -> list[dict[str, Any]]:

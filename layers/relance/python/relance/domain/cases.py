@@ -257,8 +257,14 @@ def catch_up_step(step: Step) -> Step:
     return replace(step, actions=frozenset({Action.EMAIL}), deadline_days=None, min_balance=ZERO)
 
 
+SUPPLEMENTARY_NOTICE = "supplementary_notice"
+
+
 def supplementary_step(letter: Step) -> Step:
-    return replace(letter, actions=frozenset({Action.EMAIL, Action.LETTER}), min_balance=ZERO)
+    """The formal notice again (its template and deadline), for the invoices that joined since."""
+    return replace(
+        letter, id=SUPPLEMENTARY_NOTICE, actions=frozenset({Action.EMAIL, Action.LETTER}), min_balance=ZERO
+    )
 
 
 def earliest_after(case: Case, step: Step, anchor: date, postal_delay_days: int) -> date:
@@ -380,13 +386,9 @@ def _action(
         letter = letter_step(policy)
         joined = tuple(m for m in members if m.invoice_id not in case.noticed and case.named(m.invoice_id))
         if letter is not None and joined and case.message_of(MessageKind.SUPPLEMENTARY) is None:
+            # It goes just before the hand-off, at that stage: ranked with it, never below the suspension.
             return CaseAction(
-                case,
-                supplementary_step(letter),
-                MessageKind.SUPPLEMENTARY,
-                policy.ladder_index(letter.id),
-                tuple(members),
-                joined,
+                case, supplementary_step(letter), MessageKind.SUPPLEMENTARY, rank, tuple(members), joined
             )
     return CaseAction(case, step, MessageKind.STEP, rank, tuple(members))
 

@@ -345,7 +345,7 @@ def _store_notice(
     )
     context["case"] = {"id": action.case.case_id, "supplementary": action.kind.value == "supplementary"}
     body = ctx.renderer.formal_notice(context)
-    name = "supplementary_notice" if action.kind.value == "supplementary" else step.id
+    name = step.id
     key = (
         f"notices/{customer.customer_id}/{today:%Y/%m}/{today.isoformat()}-{name}-{action.case.currency}.pdf"
     )

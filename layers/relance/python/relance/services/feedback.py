@@ -235,7 +235,8 @@ def _sent_event(ctx: Context, customer_id: str, message_id: str) -> EscalationEv
         (
             item
             for item in ctx.events.for_customer(customer_id)
-            if item.message_id == message_id and item.kind is not EventKind.DELIVERY
+            if message_id in {item.message_id, item.detail.get("call_task_message_id")}
+            and item.kind is not EventKind.DELIVERY
         ),
         None,
     )
