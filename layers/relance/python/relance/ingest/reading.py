@@ -55,7 +55,8 @@ def read_upload(key: str, body: bytes) -> Upload:
         return Upload(
             kind=FileKind.EINVOICE, format="xml", einvoice=_einvoice(body, encoding), encoding=encoding.label
         )
-    if start.startswith(("[", "{")):
+    # A .json file holding a bare string or number is JSON that is no table, not a one-cell CSV.
+    if start.startswith(("[", "{")) or key.lower().endswith(".json"):
         with open_text(body, encoding) as stream:
             table, file_format = read_json(stream.read()), "json"
     else:

@@ -171,7 +171,9 @@ class _FirstSeen:
             return
         reason = f"duplicate of line {first}"
         if text is not None and text != key:
-            reason += f" ({field} {shown(text)} is {shown(str(key))} once its spaces are normalized)"
+            reason += (
+                f" ({field} {shown(text)} is {shown(str(key))} once its spaces and accents are normalized)"
+            )
         row.problems.insert(0, reason)
 
 
