@@ -302,3 +302,20 @@ def test_json_exponents_are_exact_and_floats_never_round():
     checked = check_invoices(table("incoming/invoices/f.json", body))
 
     assert [invoice.total for invoice in checked.accepted] == [Decimal("1200.00"), Decimal("0.10")]
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ('=HYPERLINK("http://evil.example")', '\'=HYPERLINK("http://evil.example")'),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-1+1", "'-1+1"),
+        ("-12,50", "-12,50"),
+        ("Dupont = Fils", "Dupont = Fils"),
+    ],
+)
+def test_a_csv_written_for_people_quotes_formulas_and_leaves_numbers_and_text_alone(value: str, written: str):
+    from relance.ingest.report import spreadsheet_cell
+
+    assert spreadsheet_cell(value) == written

@@ -224,3 +224,31 @@ def test_a_header_block_with_a_line_mime_py_did_not_write_is_refused():
 
     with pytest.raises(HeaderInjection, match="Bcc"):
         check_header_block(forged, ["To"])
+
+
+def test_a_message_id_is_written_as_is_and_never_encoded_or_broken():
+    long_domain = "relances." + "tres-long-sous-domaine." * 4 + "example"
+    message_id = stable_message_id("C1#2026-03-02", f"relances@{long_domain}")
+    built = build_message(
+        sender=mailbox("Atelier", "relances@durand.example"),
+        reply_to=mailbox("Atelier", "compta@durand.example"),
+        to=[mailbox("Client", "client@example.org")],
+        cc=[],
+        subject="Relance",
+        text="t",
+        html="<p>h</p>",
+        message_id=message_id,
+    )
+
+    assert f"Message-ID: {message_id}" in unfolded(built.as_bytes())
+    with pytest.raises(ValueError, match="is not a Message-ID"):
+        build_message(
+            sender=mailbox("A", "a@durand.example"),
+            reply_to=mailbox("A", "a@durand.example"),
+            to=[mailbox("C", "c@example.org")],
+            cc=[],
+            subject="s",
+            text="t",
+            html="h",
+            message_id="<a@b>\r\nBcc: victim@evil.example",
+        )

@@ -46,6 +46,7 @@ _LINE = 78
 _WORD_BYTES = 45
 _QUOTED_MAX = 60
 _POLICY = SMTP.clone(refold_source="none")
+_MESSAGE_ID = re.compile(r"^<[\x21-\x3b\x3d\x3f-\x7e]+@[\x21-\x3b\x3d\x3f-\x7e]+>$")
 
 
 class AddressError(ValueError):
@@ -182,7 +183,9 @@ def build_message(
         ours.append("Cc")
     message.set_raw("Reply-To", _address_list("Reply-To", [reply_to]))
     message.set_raw("Subject", encode_unstructured(subject, "Subject"))
-    message.set_raw("Message-ID", encode_unstructured(message_id, "Message-ID"))
+    if not _MESSAGE_ID.match(message_id):
+        raise HeaderInjection(f"{message_id!r} is not a Message-ID (<left@right>, no spaces)")
+    message.set_raw("Message-ID", message_id)
     for name, value in (headers or {}).items():
         if not re.fullmatch(r"X-[A-Za-z0-9-]+", name):
             raise HeaderInjection(f"header name {name!r} is not an X- header this module may add")
