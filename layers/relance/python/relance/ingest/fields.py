@@ -20,7 +20,8 @@ from relance.rendering.mime import ENCODED_WORD, INVISIBLE, valid_address
 
 # What a file may hold, chosen well inside what DynamoDB stores (400 KB an item, 2 KB a partition key,
 # 1 KB a sort key, 38 digits a number) so that a row accepted here is a row the store takes.
-# SEPA's unstructured remittance information, the longest reference a bank statement carries, is 140.
+# Ids: 140 characters is SEPA's remittance information, the longest reference a bank statement carries,
+# and at 4 bytes a character still fits a sort key.
 MAX_ID_CHARS = 140
 # Amounts below a thousand billion: a larger one is a typo or an exponent (1e26), never an invoice.
 MAX_AMOUNT = Decimal(10) ** 12

@@ -40,7 +40,8 @@ class Upload:
 
 def read_upload(key: str, body: bytes) -> Upload:
     """Format from the content (extensions lie: "export.csv" saved as .xlsx), kind from key then columns."""
-    if not body.strip():
+    # The whole body is stripped (a copy) only when its start is blank already.
+    if not body[:_PEEK].strip() and not body.strip():
         raise UnreadableFile("the file is empty")
     if body.startswith((_ZIP, _OLE)):
         raise UnreadableFile("this is an Excel workbook; save it as CSV (separator ;) and drop the CSV")
