@@ -282,7 +282,9 @@ def bench_pipeline() -> list[tuple[str, str]]:
 
 def main() -> None:
     print(f"Relance benchmark on {os.cpu_count()} CPU(s), Python {sys.version.split()[0]}")
-    for section in (bench_rendering, bench_engine, bench_cold_start, layer.run, bench_pipeline):
+    from tests.benchmarks import ingest
+
+    for section in (bench_rendering, bench_engine, bench_cold_start, layer.run, ingest.run, bench_pipeline):
         for label, figure in section():
             print(f"  {label:<58} {figure}")
 

@@ -115,6 +115,24 @@ ALIASES: Mapping[FileKind, Mapping[str, Sequence[str]]] = {
         ),
         "do_not_dun": ("do_not_dun", "ne_pas_relancer", "pas_de_relance", "no_dunning", "exclu_relance"),
         "contract_rate": _CONTRACT_RATE,
+        # Shown on the call sheet of a customer to phone; optional.
+        "phone": (
+            "phone",
+            "telephone",
+            "tel",
+            "mobile",
+            "portable",
+            "phone_number",
+            "telephone_number",
+            "mobile_phone",
+            "numero_de_telephone",
+            "n_telephone",
+            "n_tel",
+            "tel_mobile",
+            "telephone_mobile",
+            "telephone_portable",
+            "gsm",
+        ),
     },
     FileKind.INVOICES: {
         # A "pièce" is the invoice in an accounting export, but the bank's own voucher in a payments file.

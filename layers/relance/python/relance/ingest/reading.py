@@ -1,52 +1,76 @@
-"""From a dropped object's key and bytes to what it holds: a table of rows, or an e-invoice."""
+"""From a dropped object's key and bytes to what it holds: a table of rows, or an e-invoice.
+
+Everything that can make the whole file unusable (encoding, a broken quote, broken JSON or XML, a DTD)
+is found by `read_upload` itself, before any row is handed out; iterating the rows afterwards cannot fail.
+"""
 
 from __future__ import annotations
 
-import codecs
 from dataclasses import dataclass
 from posixpath import basename
 
-from relance.ingest.decoding import decode_text
+from relance.ingest.decoding import TextEncoding, detect_encoding, open_text
 from relance.ingest.detection import kind_from_columns, kind_from_folder, kind_from_key
 from relance.ingest.einvoice.document import EInvoice
 from relance.ingest.einvoice.reader import read_einvoice_xml, read_facturx_pdf
 from relance.ingest.errors import UnreadableFile
 from relance.ingest.kinds import FileKind
 from relance.ingest.rows import Table
-from relance.ingest.tabular import read_csv, read_json
+from relance.ingest.tabular import read_csv_stream, read_json
 
 _ZIP = b"PK\x03\x04"
 _OLE = b"\xd0\xcf\x11\xe0"
+# Enough characters to see past a BOM, blank lines and an XML declaration to the first real one.
+_PEEK = 4096
 
 
 @dataclass(frozen=True)
 class Upload:
-    """A readable file: its kind, its format, and either its table or its e-invoice."""
+    """A readable file: its kind, its format, and either its table or its e-invoice.
+
+    `encoding` names how the text was read ("UTF-8", "UTF-16LE (no BOM)", "Windows-1252"), for the report.
+    """
 
     kind: FileKind
     format: str
     table: Table | None = None
     einvoice: EInvoice | None = None
+    encoding: str | None = None
 
 
 def read_upload(key: str, body: bytes) -> Upload:
     """Format from the content (extensions lie: "export.csv" saved as .xlsx), kind from key then columns."""
-    if not body.strip():
+    # The whole body is stripped (a copy) only when its start is blank already.
+    if not body[:_PEEK].strip() and not body.strip():
         raise UnreadableFile("the file is empty")
     if body.startswith((_ZIP, _OLE)):
         raise UnreadableFile("this is an Excel workbook; save it as CSV (separator ;) and drop the CSV")
     if body.startswith(b"%PDF-"):
         return Upload(kind=FileKind.EINVOICE, format="pdf", einvoice=read_facturx_pdf(body))
-    start = body.removeprefix(codecs.BOM_UTF8).lstrip()
-    if start.startswith(b"<"):
-        return Upload(kind=FileKind.EINVOICE, format="xml", einvoice=read_einvoice_xml(body))
-    text = decode_text(body)
-    stripped = text.lstrip()
-    if stripped.startswith(("[", "{")):
-        table, file_format = read_json(text), "json"
+    encoding = detect_encoding(body)
+    with open_text(body, encoding) as stream:
+        start = stream.read(_PEEK).lstrip("\ufeff \t\r\n")
+    if not start:
+        raise UnreadableFile("the file is empty")
+    if start.startswith("<"):
+        return Upload(
+            kind=FileKind.EINVOICE, format="xml", einvoice=_einvoice(body, encoding), encoding=encoding.label
+        )
+    # A .json file holding a bare string or number is JSON that is no table, not a one-cell CSV.
+    if start.startswith(("[", "{")) or key.lower().endswith(".json"):
+        with open_text(body, encoding) as stream:
+            table, file_format = read_json(stream.read()), "json"
     else:
-        table, file_format = read_csv(text), "csv"
-    return Upload(kind=_kind(key, table), format=file_format, table=table)
+        table, file_format = read_csv_stream(lambda: open_text(body, encoding)), "csv"
+    return Upload(kind=_kind(key, table), format=file_format, table=table, encoding=encoding.label)
+
+
+def _einvoice(body: bytes, encoding: TextEncoding) -> EInvoice:
+    """Expat reads the bytes (and their declared encoding) itself, except a Windows-1252 file."""
+    if encoding.codec != "cp1252":
+        return read_einvoice_xml(body)
+    with open_text(body, encoding) as stream:
+        return read_einvoice_xml(stream.read())
 
 
 def _kind(key: str, table: Table) -> FileKind:
@@ -66,8 +90,8 @@ def _kind(key: str, table: Table) -> FileKind:
 
 
 def unknown_kind_reason(key: str, table: Table) -> str:
+    columns = ", ".join(table.headers[:30]) or "none"
     return (
         f"cannot tell what {basename(key)!r} holds: drop it under incoming/customers/, incoming/invoices/ or "
-        "incoming/payments/, or name its columns as docs/ingest.md lists "
-        f"(columns found: {', '.join(table.headers) or 'none'})"
+        f"incoming/payments/, or name its columns as docs/ingest.md lists (columns found: {columns})"
     )

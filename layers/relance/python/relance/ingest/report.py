@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +10,20 @@ from relance.ingest.rows import Rejection, RowWarning
 
 INCOMING = "incoming/"
 REPORTS = "reports/ingest/"
+# Text a spreadsheet would run as a formula (OWASP "CSV injection"); a plain signed number is left alone.
+_FORMULA = re.compile(r"^[=+\-@\t\r]")
+_NUMBER = re.compile(r"^[+-]?\d[\d\s\u00a0\u202f]*(?:[.,]\d+)?$")
+
+
+def spreadsheet_cell(value: str) -> str:
+    """A text value as a CSV written for people must hold it: a formula is quoted so it shows, not runs.
+
+    Files may store `=HYPERLINK(...)` as a name (docs/ingest.md, formula cells); any CSV Relance writes
+    passes its text cells through here.
+    """
+    if _FORMULA.match(value) and not _NUMBER.match(value):
+        return "'" + value
+    return value
 
 
 def report_key(key: str) -> str:
@@ -27,6 +42,8 @@ class IngestReport:
     received_at: str
     kind: str = "unknown"
     format: str | None = None
+    # How the text was decoded ("UTF-8", "UTF-16LE (no BOM)", "Windows-1252"): Upload.encoding.
+    encoding: str | None = None
     rows: int = 0
     created: int = 0
     updated: int = 0
@@ -60,6 +77,7 @@ class IngestReport:
             "file": self.file,
             "kind": self.kind,
             "format": self.format,
+            "encoding": self.encoding,
             "received_at": self.received_at,
             "rows": self.rows,
             "created": self.created,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from relance.domain.models import CustomerKind, InvoiceStatus
 
@@ -21,12 +21,23 @@ class RawRow:
     cells: Mapping[str, str]
 
 
+class RowSource(Protocol):
+    """Rows that can be counted before they are read, and read again: a CSV re-reads its bytes each time."""
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[RawRow]: ...
+
+
 @dataclass(frozen=True)
 class Table:
-    """Rows of a CSV or JSON file with the headers in the file's order, and the kind the file announced."""
+    """Rows of a CSV or JSON file with the headers in the file's order, and the kind the file announced.
+
+    `rows` is counted up front (`len`) and iterated lazily; a tuple of RawRow will do in tests.
+    """
 
     headers: tuple[str, ...]
-    rows: tuple[RawRow, ...]
+    rows: RowSource
     announced: str | None = None
 
 
@@ -71,6 +82,10 @@ class CustomerFields:
     waive_penalties: bool = False
     do_not_dun: bool = False
     contract_rate: Decimal | None = None
+    # Kept lightly (+, digits, spaces) for the call sheet; not compared with the stored customer yet.
+    phone: str | None = None
+    # The row as the file wrote it, for a rejection decided later (an unknown customer, a lost race).
+    values: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,7 @@ class InvoiceFields:
     purchase_order: str | None = None
     status: InvoiceStatus | None = None
     contract_rate: Decimal | None = None
+    values: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -104,6 +120,7 @@ class PaymentFields:
     occurrence: int = 1
     # A credit note applied as a payment: its number, so the report and the event say where it came from.
     credit_note: str | None = None
+    values: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -133,3 +150,16 @@ class Checked(Generic[T]):
     accepted: list[T] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     warnings: list[RowWarning] = field(default_factory=list)
+
+
+def collect(outcomes: Iterable[T | Rejection | RowWarning]) -> Checked[T]:
+    """A validation stream gathered into lists: for tests and small files; the service should stream."""
+    checked: Checked[T] = Checked()
+    for outcome in outcomes:
+        if isinstance(outcome, Rejection):
+            checked.rejected.append(outcome)
+        elif isinstance(outcome, RowWarning):
+            checked.warnings.append(outcome)
+        else:
+            checked.accepted.append(outcome)
+    return checked

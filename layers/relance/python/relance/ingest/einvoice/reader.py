@@ -15,7 +15,12 @@ from relance.ingest.errors import UnreadableFile
 _EMBEDDED_NAMES = ("factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml", "ZUGFeRD-invoice.xml")
 
 
-def read_einvoice_xml(body: bytes) -> EInvoice:
+# A Factur-X PDF is a page or two and its XML; a scan of fifty pages is not one Relance can read anyway.
+MAX_PDF_BYTES = 20 * 1024 * 1024
+
+
+def read_einvoice_xml(body: bytes | str) -> EInvoice:
+    """Bytes as dropped (expat decodes them), or text for a file that had to be decoded as Windows-1252."""
     root = parse_xml(body)
     if root.tag in (INVOICE_ROOT, CREDIT_NOTE_ROOT):
         return read_ubl(root)
@@ -29,6 +34,11 @@ def read_einvoice_xml(body: bytes) -> EInvoice:
 
 def embedded_xml(pdf: bytes) -> bytes:
     """The invoice XML attached to a Factur-X / ZUGFeRD PDF."""
+    if len(pdf) > MAX_PDF_BYTES:
+        raise UnreadableFile(
+            f"the PDF is {len(pdf) / 1024 / 1024:.1f} MB; a Factur-X PDF Relance reads is at most "
+            f"{MAX_PDF_BYTES // 1024 // 1024} MB"
+        )
     # pypdf is only needed for PDFs; importing it here keeps it off the path of every CSV.
     try:
         from pypdf import PdfReader
@@ -53,4 +63,9 @@ def embedded_xml(pdf: bytes) -> bytes:
 
 
 def read_facturx_pdf(body: bytes) -> EInvoice:
-    return read_einvoice_xml(embedded_xml(body))
+    """The embedded XML goes through the same defusedxml parser as a dropped XML file."""
+    xml = embedded_xml(body)
+    try:
+        return read_einvoice_xml(xml)
+    except UnreadableFile as exc:
+        raise UnreadableFile(f"the PDF's Factur-X attachment cannot be used: {exc}") from None
