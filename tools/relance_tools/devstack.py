@@ -330,7 +330,8 @@ def settings_for_parameters(parameters: Mapping[str, str], stack_name: str = "re
             "AWS::Region": REGION,
             "AWS::StackName": stack_name,
             # The bucket name takes the last group of the stack id's UUID.
-            "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{stack_name}/{uuid.UUID(int=0)}",
+            "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{stack_name}/"
+            f"{uuid.UUID(int=0)}",
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
         },

@@ -72,6 +72,8 @@ def _case_violations(
             problems.append(f"{case_id}: {step} a second time on {event.occurred_on}")
         for line in event.lines:
             if line.stage == "noticed" and not notice_unnamed and line.invoice_id not in named:
-                problems.append(f"{case_id}: {line.invoice_id} put on notice on {event.occurred_on} unreminded")
+                problems.append(
+                    f"{case_id}: {line.invoice_id} on notice on {event.occurred_on}, never reminded"
+                )
         named |= {line.invoice_id for line in event.lines if line.stage != "upcoming"}
     return problems

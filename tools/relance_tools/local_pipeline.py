@@ -174,7 +174,7 @@ class LocalPipeline:
                 return outcomes, failures
 
     def report_deliveries(self) -> int:
-        """What SES would say of every message sent since the last call: delivered, through SNS to feedback."""
+        """SES's report of every message sent since the last call: delivered, through SNS to feedback."""
         delivered = 0
         for message in self.aws.sent_messages()[self._reported :]:
             event = _sample_event("sns-ses-bounce.json")

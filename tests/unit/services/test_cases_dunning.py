@@ -7,6 +7,7 @@ schedule and the queue would, and reads what the customer received.
 from __future__ import annotations
 
 import email
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -83,7 +84,9 @@ def test_one_invoice_climbs_the_ladder_once():
 
 
 def test_three_invoices_get_one_escalation_with_one_notice_one_suspension_one_hand_off():
-    book = Book(("F1", "16/02/2026", "980,00"), ("F2", "20/02/2026", "1420,50"), ("F3", "04/03/2026", "2310,00"))
+    book = Book(
+        ("F1", "16/02/2026", "980,00"), ("F2", "20/02/2026", "1420,50"), ("F3", "04/03/2026", "2310,00")
+    )
     book.run_until(date(2026, 6, 30))
 
     assert book.steps() == LADDER
@@ -147,10 +150,9 @@ def test_an_invoice_after_the_formal_notice_is_reminded_not_put_on_notice_and_jo
 
     after = [event for event in book.escalations() if event.occurred_on > date(2026, 3, 16)]
     assert [event.step for event in after] == ["suspension", "handoff"]
-    assert {line.invoice_id: line.stage for line in after[0].lines} == {"F1": "noticed_before", "F9": "after_notice"}
+    stages = {line.invoice_id: line.stage for line in after[0].lines}
+    assert stages == {"F1": "noticed_before", "F9": "after_notice"}
     [pack_key] = [key for key in book.ctx.store.keys("handoff/") if key.endswith("evidence.json")]
-    import json
-
     pack = json.loads(book.ctx.store.read(pack_key))
     marks = {item["invoice_id"]: item["joined_after_notice"] for item in pack["invoices"]}
     assert marks == {"F1": False, "F9": True}

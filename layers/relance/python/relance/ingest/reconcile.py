@@ -31,6 +31,7 @@ CUSTOMER_FIELDS = (
     "waive_penalties",
     "do_not_dun",
     "contract_rate",
+    "phone",
 )
 # A change to these can start, stop or re-pace the customer's reminders.
 CUSTOMER_SCHEDULE_FIELDS = frozenset({"do_not_dun", "policy", "kind"})
@@ -73,6 +74,7 @@ def customer_values(fields: CustomerFields) -> dict[str, Any]:
         "waive_penalties": fields.waive_penalties,
         "do_not_dun": fields.do_not_dun,
         "contract_rate": fields.contract_rate,
+        "phone": fields.phone,
     }
 
 

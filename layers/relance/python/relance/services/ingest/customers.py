@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from relance.domain.models import Customer, CustomerKind, Invoice
 from relance.domain.policy import Policy
 from relance.ingest.reconcile import customer_changes, customer_values
-from relance.ingest.rows import CustomerFields, Table
-from relance.ingest.validation import check_customers
+from relance.ingest.rows import CustomerFields
 from relance.ports import ConflictError, ItemRejected
 from relance.services.bookkeeping import Edit, NothingToDo, edit_book
 from relance.services.ingest.run import IngestRun
@@ -18,10 +17,8 @@ from relance.services.ingest.run import IngestRun
 CHUNK = 100
 
 
-def ingest_customers(run: IngestRun, table: Table, policies: Collection[str]) -> None:
-    checked = check_customers(table, policies)
-    run.absorb(checked.rejected, checked.warnings)
-    rows = list(checked.accepted)
+def store_customers(run: IngestRun, rows: Sequence[CustomerFields]) -> None:
+    """New customers in bulk, changed ones one save each (their schedule may move with them)."""
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start : start + CHUNK]
         stored = run.ctx.book.customers(fields.customer_id for fields in chunk)
@@ -47,10 +44,14 @@ def _update(run: IngestRun, fields: CustomerFields) -> None:
     try:
         saved = edit_book(run.ctx, fields.customer_id, edit, actor=f"file:{run.key}")
     except ConflictError:
-        run.reject(fields.line, "customer changed by someone else during the import; drop the file again")
+        run.reject(
+            fields.line,
+            "customer changed by someone else during the import; drop the file again",
+            fields.values,
+        )
         return
     except ItemRejected as exc:
-        run.reject(fields.line, f"the customer cannot be stored: {exc}")
+        run.reject(fields.line, f"the customer cannot be stored: {exc}", fields.values)
         return
     if saved.changed:
         run.report.updated += 1

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from relance.ingest.errors import UnreadableFile
 from relance.ingest.kinds import FileKind
 from relance.ingest.reading import Upload, read_upload, unknown_kind_reason
+from relance.ingest.rows import Rejection, RowWarning
+from relance.ingest.validation import stream_table
 from relance.observability import count_metric, logger
 from relance.policies import load_policies
 from relance.ports import Context, StorageError
-from relance.services.ingest.customers import ingest_customers
+from relance.services.ingest.customers import store_customers
 from relance.services.ingest.einvoices import ingest_einvoice
-from relance.services.ingest.invoices import ingest_invoices
-from relance.services.ingest.payments import ingest_payments
+from relance.services.ingest.invoices import store_invoices
+from relance.services.ingest.payments import store_payments
 from relance.services.ingest.run import IngestReport, IngestRun
 
 
@@ -38,20 +43,36 @@ def ingest_object(ctx: Context, key: str) -> IngestReport:
     return report
 
 
+# Rows are stored as the file is read, this many at a time: memory stays flat whatever the file's size.
+CHUNK = 500
+
+
 def _ingest(run: IngestRun, upload: Upload) -> None:
     if upload.einvoice is not None:
         ingest_einvoice(run, upload.einvoice)
         return
     assert upload.table is not None
     table = upload.table
-    run.raw = {row.line: row.cells for row in table.rows}
     run.report.rows = len(table.rows)
-    if upload.kind is FileKind.CUSTOMERS:
-        ingest_customers(run, table, load_policies())
-    elif upload.kind is FileKind.INVOICES:
-        ingest_invoices(run, table)
-    else:
-        ingest_payments(run, table)
+    run.report.encoding = upload.encoding
+    store: Callable[[IngestRun, list[Any]], None] = {
+        FileKind.CUSTOMERS: store_customers,
+        FileKind.INVOICES: store_invoices,
+        FileKind.PAYMENTS: store_payments,
+    }[upload.kind]
+    accepted: list[Any] = []
+    for item in stream_table(upload.kind, table, policies=load_policies(), today=run.today):
+        if isinstance(item, Rejection):
+            run.report.reject(item)
+        elif isinstance(item, RowWarning):
+            run.report.warnings.append(item)
+        else:
+            accepted.append(item)
+            if len(accepted) >= CHUNK:
+                store(run, accepted)
+                accepted = []
+    if accepted:
+        store(run, accepted)
 
 
 def _read(ctx: Context, key: str, report: IngestReport) -> Upload | None:

@@ -10,17 +10,10 @@ from relance.domain.amounts import ZERO
 from relance.domain.models import Customer, Invoice, InvoiceStatus
 from relance.domain.policy import Policy
 from relance.ingest.reconcile import invoice_changes, new_invoice
-from relance.ingest.rows import InvoiceFields, Table
-from relance.ingest.validation import check_invoices
+from relance.ingest.rows import InvoiceFields
 from relance.ports import ConflictError, ItemRejected
 from relance.services.bookkeeping import Edit, NothingToDo, edit_book
 from relance.services.ingest.run import IngestRun
-
-
-def ingest_invoices(run: IngestRun, table: Table) -> None:
-    checked = check_invoices(table)
-    run.absorb(checked.rejected, checked.warnings)
-    store_invoices(run, list(checked.accepted))
 
 
 def store_invoices(run: IngestRun, rows: Sequence[InvoiceFields]) -> None:
@@ -36,6 +29,7 @@ def store_invoices(run: IngestRun, rows: Sequence[InvoiceFields]) -> None:
                     fields.line,
                     f"customer {customer_id!r} is unknown: upload the customers file first "
                     "(incoming/customers/), then this file again",
+                    fields.values,
                 )
             continue
         _store_group(run, customer_id, group)
@@ -71,11 +65,17 @@ def _store_group(run: IngestRun, customer_id: str, group: Sequence[InvoiceFields
         saved = edit_book(run.ctx, customer_id, edit, actor=f"file:{run.key}")
     except ConflictError:
         for fields in group:
-            run.reject(fields.line, "invoice changed by someone else during the import; drop the file again")
+            run.reject(
+                fields.line,
+                "invoice changed by someone else during the import; drop the file again",
+                fields.values,
+            )
         return
     except ItemRejected as exc:
         for fields in group:
-            run.reject(fields.line, f"the invoices of customer {customer_id} cannot be stored: {exc}")
+            run.reject(
+                fields.line, f"the invoices of customer {customer_id} cannot be stored: {exc}", fields.values
+            )
         return
     if not saved.changed and not outcomes:
         run.report.unchanged += len(group)

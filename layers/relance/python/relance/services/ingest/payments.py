@@ -14,17 +14,14 @@ from relance.domain.events import EscalationEvent, EventKind, EventLine, Outcome
 from relance.domain.models import Customer, Invoice
 from relance.domain.policy import Policy
 from relance.ingest.reconcile import PaymentRefused, apply_payment, payment_behaviour, payment_key
-from relance.ingest.rows import BuyerFields, PaymentFields, Table
-from relance.ingest.validation import check_payments
+from relance.ingest.rows import BuyerFields, PaymentFields
 from relance.ports import ConflictError, ItemRejected
 from relance.services.bookkeeping import Edit, edit_book
 from relance.services.ingest.run import IngestRun
 
 
-def ingest_payments(run: IngestRun, table: Table) -> None:
-    checked = check_payments(table)
-    run.absorb(checked.rejected, checked.warnings)
-    for payment in checked.accepted:
+def store_payments(run: IngestRun, rows: Sequence[PaymentFields]) -> None:
+    for payment in rows:
         apply_payment_row(run, payment)
 
 
@@ -39,6 +36,7 @@ def apply_payment_row(run: IngestRun, payment: PaymentFields, buyer: BuyerFields
             payment.line,
             f"{what} {payment.invoice_id!r}{whose} is unknown: "
             "upload the invoices file first, then this file",
+            payment.values,
         )
         return
     if len(found) > 1:
@@ -47,6 +45,7 @@ def apply_payment_row(run: IngestRun, payment: PaymentFields, buyer: BuyerFields
             payment.line,
             f"invoice {payment.invoice_id!r} exists for several customers ({customers}): "
             "add a customer_id column",
+            payment.values,
         )
         return
     target = found[0]
@@ -86,13 +85,17 @@ def apply_payment_row(run: IngestRun, payment: PaymentFields, buyer: BuyerFields
     try:
         saved = edit_book(run.ctx, target.customer_id, edit, actor=f"file:{run.key}")
     except PaymentRefused as exc:
-        run.reject(payment.line, str(exc))
+        run.reject(payment.line, str(exc), payment.values)
         return
     except ConflictError:
-        run.reject(payment.line, "invoice changed by someone else during the import; drop the file again")
+        run.reject(
+            payment.line,
+            "invoice changed by someone else during the import; drop the file again",
+            payment.values,
+        )
         return
     except ItemRejected as exc:
-        run.reject(payment.line, f"the payment cannot be stored: {exc}")
+        run.reject(payment.line, f"the payment cannot be stored: {exc}", payment.values)
         return
     if not saved.changed:
         run.report.unchanged += 1

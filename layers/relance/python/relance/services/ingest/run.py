@@ -32,8 +32,11 @@ class IngestRun:
             self.report.reject(rejection)
         self.report.warnings.extend(warnings)
 
-    def reject(self, line: int, reason: str) -> None:
-        self.report.reject(Rejection(line, reason, dict(self.raw.get(line, {}))))
+    def reject(self, line: int, reason: str, values: Mapping[str, str] | None = None) -> None:
+        """A row refused while storing; `values` is the row as written (cut), as the readers keep it."""
+        self.report.reject(
+            Rejection(line, reason, dict(values if values is not None else self.raw.get(line, {})))
+        )
 
     def warn(self, line: int | None, message: str) -> None:
         self.report.warn(line, message)
