@@ -67,3 +67,30 @@ def test_no_adapter_is_built_at_import_time():
             if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call):
                 call = ast.unparse(node.value.func)
                 assert not call.startswith(("boto3.", "Settings.from_env")), f"{path}: {ast.unparse(node)}"
+
+
+FORBIDDEN_IN_SERVICES = ("pynamodb", "botocore", "boto3", "relance.bootstrap", "relance.adapters")
+
+
+def test_services_speak_to_ports_and_never_to_an_adapter_or_the_composition_root():
+    """Services receive their dependencies (relance.ports.Context); the adapters and bootstrap build them.
+
+    The in-memory fakes (relance.adapters.memory) are adapters too: a service never reaches for them.
+    """
+    offenders = {
+        f"{path.relative_to(PACKAGE)}: {module}"
+        for path in (PACKAGE / "services").rglob("*.py")
+        for module in imported_modules(path)
+        if module.startswith(FORBIDDEN_IN_SERVICES)
+    }
+
+    assert offenders == set()
+
+
+def test_the_ports_are_protocols_and_import_nothing_that_talks_to_aws():
+    modules = imported_modules(PACKAGE / "ports.py")
+
+    assert not {module for module in modules if module.startswith(FORBIDDEN_IN_SERVICES)}
+    source = (PACKAGE / "ports.py").read_text(encoding="utf-8")
+    for port in ("Book", "EventLog", "Mailer", "DocumentStore", "EventPublisher", "WorkQueue", "Renderer"):
+        assert f"class {port}(Protocol):" in source, port

@@ -184,7 +184,7 @@ def write_outputs(pipeline: MemoryPipeline, out: Path, documents: bool) -> list[
     return entries
 
 
-def summary(entries: list[dict[str, Any]], seconds: float, stream: TextIO = sys.stdout) -> None:
+def summary(entries: list[dict[str, Any]], seconds: float, stream: TextIO | None = None) -> None:
     kinds = Counter(entry["kind"] for entry in entries)
     sent = sum(1 for entry in entries if entry["kind"] == "escalation" and entry["outcome"] == "sent")
     notices = sum(1 for entry in entries if entry["notice_key"])
@@ -192,5 +192,5 @@ def summary(entries: list[dict[str, Any]], seconds: float, stream: TextIO = sys.
     print(
         f"{sent} escalation messages, {notices} formal notices, {cases} cases, {kinds['payment']} payments, "
         f"{len(entries)} events in {seconds:.1f} s.",
-        file=stream,
+        file=stream or sys.stdout,
     )

@@ -34,6 +34,8 @@ from relance.services.messages import MessageParts, message_context, settled_cla
 from relance.services.penalties import Claim, claims_for, policy_waiver
 
 COMMIT_ATTEMPTS = 4
+# How the commit waits between attempts; a replay or a test on simulated time replaces it.
+sleep = time.sleep
 # A dispatch younger than this may still be running in another worker (the queue's visibility timeout is
 # six times the function's): its claim is no hold yet, the message comes back later.
 IN_PROGRESS = timedelta(minutes=15)
@@ -710,7 +712,7 @@ def _commit_dispatch(
             logger.warning(
                 "dispatch record failed, retrying", extra={"dispatch": dispatch_key, "attempt": attempt}
             )
-            time.sleep(min(2.0, 0.2 * 2**attempt))
+            sleep(min(2.0, 0.2 * 2**attempt))
             continue
         for event in [*events, *case_log]:
             log_escalation(event)
