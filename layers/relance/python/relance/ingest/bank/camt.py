@@ -216,6 +216,7 @@ class _Camt:
                         reversal=reversal or tx.returned,
                         additional=None,
                         rank=f"{rank}.{n}",
+                        line=tx.line,
                     )
                 )
             return read
@@ -283,6 +284,7 @@ class _Camt:
         reversal: bool,
         additional: str | None,
         rank: str,
+        line: int | None = None,
     ) -> BankEntry:
         self.position += 1
         parties = {tx.debtor if direction is Direction.CREDIT else tx.creditor for tx in transactions}
@@ -329,7 +331,7 @@ class _Camt:
             counterparty_name=name,
             counterparty_iban=iban,
             reversal=reversal,
-            **base,  # type: ignore[arg-type]
+            **{**base, "line": line or base["line"]},  # type: ignore[arg-type]
         )
 
     def check_balances(self, statement: Element, statement_id: str, net: dict[str, Decimal]) -> None:
