@@ -31,8 +31,10 @@ from relance.domain.amounts import ZERO
 
 # A code shorter than this (in letters and digits) turns up by chance in any text: "17", "A12".
 _MIN_TRUSTED = 4
-# Separators a payer may put inside a number: spaces, dots, dashes, slashes, underscores, at most 3 in a row.
-_SEP = r"[\s._/\\\-\u2010-\u2015]{0,3}"
+# Separators a payer may put inside a number: spaces, dots, dashes, slashes, underscores. Each is read as
+# one space (same length, so positions hold), and a number may hold at most 3 in a row.
+_SEPARATORS = re.compile(r"[\s._/\\\-\u2010-\u2015]")
+_SEP = " {0,3}"
 # Between the fields of one entry: no separator above, so a number cannot straddle two fields.
 _FIELD_BREAK = " | "
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]")
@@ -206,15 +208,20 @@ class _CodeFinder:
     """Finds known codes (invoice or customer ids) in text, each span given to the closest code."""
 
     def __init__(self, codes: Iterable[str]) -> None:
+        # Patterns are compiled when a text first may hold the code: a book has thousands of invoices,
+        # a statement names a few.
         self._patterns: dict[str, re.Pattern[str]] = {}
         self._by_squeezed: dict[str, list[str]] = {}
-        for code in codes:
-            if code in self._patterns or not _alnum(code):
-                continue
+        for code in set(codes):
+            if _alnum(code):
+                self._by_squeezed.setdefault(_squeeze(code), []).append(code)
+        self._lengths = sorted({len(squeezed) for squeezed in self._by_squeezed})
+
+    def _pattern(self, code: str) -> re.Pattern[str]:
+        if code not in self._patterns:
             short = len(_alnum(code)) < _MIN_TRUSTED
             self._patterns[code] = _exact_pattern(code) if short else _loose_pattern(code)
-            self._by_squeezed.setdefault(_squeeze(code), []).append(code)
-        self._lengths = sorted({len(squeezed) for squeezed in self._by_squeezed})
+        return self._patterns[code]
 
     def _candidates(self, text: str) -> set[str]:
         """Codes whose letters and digits (zeros aside) appear in a row in the text: the only possible."""
@@ -232,9 +239,10 @@ class _CodeFinder:
     def find(self, text: str) -> tuple[set[str], list[set[str]]]:
         """(codes found unambiguously, groups of codes that read the same part of the text)."""
         hits: list[_Found] = []
+        spaced = _SEPARATORS.sub(" ", text)
         for code in self._candidates(text):
-            for match in self._patterns[code].finditer(text):
-                written = match.group(0)
+            for match in self._pattern(code).finditer(spaced):
+                written = text[match.start() : match.end()]
                 if written.casefold() == code.casefold():
                     looseness = 0
                 elif _alnum(written) == _alnum(code):
