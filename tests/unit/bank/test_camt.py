@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from datetime import date
 from decimal import Decimal
 
@@ -195,3 +196,28 @@ def test_an_xml_file_that_is_no_camt_statement_is_refused_by_its_root():
 def test_a_file_that_is_no_statement_at_all_is_refused():
     with pytest.raises(BankStatementError, match=r"neither a camt\.053"):
         read_bank_statement("paiements.csv", b"invoice_id;amount\nF1;10,00\n")
+
+
+def test_the_bank_readers_parse_xml_only_through_defusedxml():
+    """Element and TreeBuilder build the tree; parsing itself (fromstring, XMLParser...) is defusedxml's."""
+    package = FIXTURES.parents[1] / "layers" / "relance" / "python" / "relance" / "ingest" / "bank"
+    imported = set()
+    for path in package.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(("xml", "lxml")):
+                imported |= {f"{node.module}.{alias.name}" for alias in node.names}
+            elif isinstance(node, ast.Import):
+                imported |= {alias.name for alias in node.names if alias.name.startswith(("xml", "lxml"))}
+
+    assert imported == {
+        "xml.etree.ElementTree.Element",
+        "xml.etree.ElementTree.ParseError",
+        "xml.etree.ElementTree.TreeBuilder",
+    }
+
+
+def test_a_utf16_statement_reads_like_its_utf8_original():
+    body = (FIXTURES / "bank" / "camt053-v02-book.xml").read_bytes()
+    utf16 = body.decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+
+    assert read_bank_statement("a.xml", utf16).entries == read_bank_statement("a.xml", body).entries
