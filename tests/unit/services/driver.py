@@ -53,12 +53,18 @@ class DayRun:
         return {result.customer_id: result.outcome for result in self.results}
 
 
-def run_day(ctx: MemoryContext, day: date) -> DayRun:
-    """The daily schedule: the planner at the window's opening, then the worker on every message queued."""
+def run_day(ctx: MemoryContext, day: date, *, failures: bool = False) -> DayRun:
+    """The daily schedule: the planner at the window's opening, then the worker on every message queued.
+
+    A message whose processing fails re-raises its error unless `failures` (the caller then reads them in
+    `DayRun.failed`, as SQS would keep them for a retry): an unexpected error never passes unseen.
+    """
     at(ctx, day)
     planned = plan_day(ctx, RunRequest(day, f"daily-{day.isoformat()}"))
     run = DayRun(day, planned)
     run.results, run.failed = work(ctx, ctx.queue.drain())
+    if run.failed and not failures:
+        raise run.failed[0][1]
     return run
 
 
@@ -82,7 +88,8 @@ def run_days(
     last: date,
     before: Callable[[date], None] | None = None,
 ) -> list[DayRun]:
-    """Every day from `first` to `last`; `before(day)` runs first each morning (a payment, a decision)."""
+    """Every day from `first` to `last`; `before(day)` runs first each morning (a payment, a decision).
+    Any failed message re-raises its error."""
     runs = []
     day = first
     while day <= last:

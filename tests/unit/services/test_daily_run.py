@@ -126,7 +126,7 @@ def test_an_interrupted_dispatch_holds_the_customer_instead_of_risking_a_duplica
 def test_a_dispatch_claimed_minutes_ago_is_left_to_its_worker_and_retried_later(ctx):
     ctx.book.claim_dispatch(customer(ctx), "C1#2026-03-02", ctx.clock())
 
-    day = run_day(ctx, MONDAY)
+    day = run_day(ctx, MONDAY, failures=True)
 
     [(message, error)] = day.failed
     assert message["customer_id"] == "C1"
@@ -224,7 +224,7 @@ def test_several_overdue_invoices_of_one_customer_go_in_one_message_of_its_case(
 def test_a_send_whose_answer_is_lost_holds_the_customer_instead_of_sending_again(ctx):
     ctx.mailer.lose_next_answer = True  # SES took the message; its answer never came back
 
-    first = run_day(ctx, MONDAY)
+    first = run_day(ctx, MONDAY, failures=True)
     # The queue hands the message back after its visibility timeout.
     at(ctx, MONDAY, minutes=35)
     results, failed = work(ctx, [message for message, _ in first.failed])
@@ -245,7 +245,7 @@ def test_a_send_refused_for_now_is_retried_and_goes_out_once(ctx):
 
     ctx.mailer.gate = throttled
 
-    first = run_day(ctx, MONDAY)
+    first = run_day(ctx, MONDAY, failures=True)
     assert customer(ctx).dispatch.pending is None  # nothing left: the claim is given back
     results, failed = work(ctx, [message for message, _ in first.failed])
 
