@@ -21,6 +21,7 @@ from relance.adapters.memory.context import ManualClock
 from relance.domain.events import EscalationEvent, EventKind
 from relance.domain.models import Case, CaseMessage, Customer, CustomerKind, DunningState, Invoice
 from relance.ingest.report import IngestReport
+from relance.ports import Context
 from relance.services.bookkeeping import Edit, edit_book
 from relance.services.dunning import DispatchResult, process_customer
 from relance.services.ingest import ingest_object
@@ -155,9 +156,10 @@ def case(
     return Case(f"{customer_id}-EUR-1", "EUR", opened_on, messages=messages, **changes)
 
 
-def seed(ctx: MemoryContext, customer: Customer, invoices: Sequence[Invoice] = ()) -> Customer:
+def seed(ctx: Context, customer: Customer, invoices: Sequence[Invoice] = ()) -> Customer:
     """Puts a customer and its invoices in the book through the one save path of the writers: its cases
-    settled and its next action date in the daily index, as of the clock's day."""
+    settled and its next action date in the daily index, as of the clock's day (any Context: the
+    integration tests seed DynamoDB with it too)."""
     ctx.book.create(customers=[customer])
     return edit_book(ctx, customer.customer_id, lambda who, _, __: Edit(who, list(invoices))).customer
 
