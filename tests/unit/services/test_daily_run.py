@@ -104,6 +104,7 @@ def test_a_queue_message_delivered_twice_sends_once(ctx):
 
     results, failed = work(ctx, [message, message])
 
+    # The second delivery finds the day's step recorded on the case: the engine decides nothing more.
     assert [result.outcome for result in results] == ["sent", "nothing_due"]
     assert failed == []
     assert len(ctx.mailer.sent) == 1
