@@ -1,4 +1,5 @@
-"""Integration tests run the real handlers against moto's server over HTTP, one fresh stack per test."""
+"""Integration tests run on moto's server over HTTP: the adapters' contract, the handlers' wiring, one day
+end to end and the demo. Everything else is specified on the in-memory ports in tests/unit."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from relance.bootstrap import use_runtime
-from relance_tools.devstack import EmbeddedAws, deploy_stack, verify_sender
+from relance_tools.devstack import EmbeddedAws, EmbeddedStack, deploy_stack, verify_sender
 from relance_tools.local_pipeline import LocalPipeline
 
 PARAMETERS = {
@@ -35,13 +36,18 @@ def aws() -> Iterator[EmbeddedAws]:
     embedded.stop()
 
 
-@pytest.fixture
-def stack(aws: EmbeddedAws) -> Iterator[LocalPipeline]:
-    """A pipeline on fresh resources created from template.yaml, its clock on Monday 2 March 2026."""
+def fresh_stack(aws: EmbeddedAws) -> EmbeddedStack:
+    """Every resource of template.yaml, created anew on an emptied moto, its sender verified."""
     aws.reset()
     deployed = deploy_stack(PARAMETERS, stack_name="relance-test")
     verify_sender(PARAMETERS["SenderEmail"])
-    pipeline = LocalPipeline.start(aws, deployed, date(2026, 3, 2))
+    return deployed
+
+
+@pytest.fixture
+def stack(aws: EmbeddedAws) -> Iterator[LocalPipeline]:
+    """The real handlers on a fresh stack, their clock on Monday 2 March 2026."""
+    pipeline = LocalPipeline.start(aws, fresh_stack(aws), date(2026, 3, 2))
     yield pipeline
     use_runtime(None)
 

@@ -100,6 +100,48 @@ def test_the_disputing_customer_gets_nothing_after_the_dispute(demo: Path):
     assert later == []
 
 
+def test_the_customer_with_several_invoices_has_one_case_taking_each_step_once(demo: Path):
+    """Menuiserie Leroy's three invoices are one case: one formal notice, one suspension, one hand-off."""
+    events = [e for e in timeline(demo) if e["customer_id"] == "C006" and e["kind"] == "escalation"]
+    steps = [(e["step"], e["case_id"]) for e in events if e["case_id"] is not None]
+
+    assert [step for step, _ in steps] == [
+        "reminder_1",
+        "reminder_2",
+        "reminder_3",
+        "formal_notice",
+        "suspension",
+        "handoff",
+    ]
+    assert {case_id for _, case_id in steps} == {"C006-EUR-1"}
+    [notice] = [e for e in events if e["step"] == "formal_notice"]
+    # Paid on 18 March, F2026-0106 is no longer owed when the notice goes on the 30th.
+    assert notice["invoice_ids"] == ["F2026-0107", "F2026-0108"]
+    assert notice["notice_key"] == "notices/C006/2026/03/2026-03-30-formal_notice-EUR.pdf"
+
+
+def test_each_case_opens_before_its_first_step_and_closes_when_nothing_is_owed(demo: Path):
+    events = timeline(demo)
+    opened = {e["case_id"]: e["date"] for e in events if e["kind"] == "case" and e["step"] == "opened"}
+    closed = {e["case_id"]: e["date"] for e in events if e["kind"] == "case" and e["step"] == "closed"}
+    stepped = [e for e in events if e["kind"] == "escalation" and e["step"] != "courtesy"]
+
+    assert stepped
+    for event in stepped:
+        assert event["case_id"] in opened, event
+        assert opened[event["case_id"]] <= event["date"], event
+        assert event["case_id"] not in closed or event["date"] <= closed[event["case_id"]], event
+    # Each debtor that paid everything: its case closed the day of its last payment.
+    assert closed == {
+        "C002-EUR-1": "2026-02-27",
+        "C005-EUR-1": "2026-04-02",
+        "C008-EUR-1": "2026-03-20",
+        "C009-EUR-1": "2026-03-24",
+    }
+    notices = [e["case_id"] for e in events if e["kind"] == "escalation" and e["step"] == "formal_notice"]
+    assert sorted(notices) == sorted(set(notices))  # one formal notice per case
+
+
 def test_the_customer_with_several_invoices_gets_one_message_a_day_listing_them(demo: Path):
     messages_by_day: dict[str, int] = defaultdict(int)
     grouped = []
@@ -154,5 +196,8 @@ def test_the_timeline_is_documented_shape(demo: Path):
             "message_id",
             "notice_key",
             "amount_due",
+            "case_id",
+            "kind",
+            "currency",
         } <= set(entry)
     assert "dispatches sent" in (demo / "stdout.txt").read_text(encoding="utf-8")

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import socket
 
+# Modules that subclass socket.socket (ssl, and through it urllib.request, which the PDF renderer imports
+# lazily) must exist before the class is replaced, or their first import inside a test fails.
+import ssl  # noqa: F401
+import urllib.request  # noqa: F401
+
 import pytest
 
 

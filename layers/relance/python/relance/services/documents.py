@@ -75,6 +75,9 @@ def invoice_line(
         "claim": _claim(claim) if claim else None,
         "interest": claim.interest if claim else None,
         "indemnity": claim.indemnity if claim else None,
+        # How a case's message names the invoice (services/messages.py sets it); the strict templates read
+        # it on every line, so a line of another message (a plan reminder) carries it empty.
+        "stage": None,
     }
 
 

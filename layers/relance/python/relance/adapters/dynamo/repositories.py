@@ -119,7 +119,7 @@ class DynamoBook:
             _commit(chunk)
 
     def claim_dispatch(self, customer: Customer, dispatch: str, now: datetime) -> Customer | None:
-        record = CustomerRecord(customer_id=customer.customer_id)
+        record = _moving_version(customer.customer_id)
         condition = CustomerRecord.pending_dispatch.does_not_exist() & (
             CustomerRecord.last_dispatch.does_not_exist() | (CustomerRecord.last_dispatch != dispatch)
         )
@@ -141,7 +141,7 @@ class DynamoBook:
 
     def release_dispatch(self, customer_id: str, dispatch: str) -> None:
         try:
-            CustomerRecord(customer_id=customer_id).update(
+            _moving_version(customer_id).update(
                 actions=[CustomerRecord.pending_dispatch.remove(), CustomerRecord.pending_since.remove()],
                 condition=CustomerRecord.pending_dispatch == dispatch,
                 add_version_condition=False,
@@ -194,6 +194,18 @@ class DynamoBook:
     def _invoice_record(self, invoice: Invoice) -> InvoiceRecord:
         values = {k: v for k, v in invoice_values(invoice, self._shards).items() if v is not None}
         return InvoiceRecord(customer_id=invoice.customer_id, invoice_id=invoice.invoice_id, **values)
+
+
+def _moving_version(customer_id: str) -> CustomerRecord:
+    """A key-only customer whose conditional update (the claim's own condition) moves the stored version on.
+
+    pynamodb ADDs 1 to the version of a record that carries one, but SETs 1 on a record that carries none:
+    the counter went back to 1, and a save from a read made before the claim could pass its version check.
+    Any number does: its condition is not added (add_version_condition=False), only its increment is sent.
+    """
+    record = CustomerRecord(customer_id=customer_id)
+    record.version = 0
+    return record
 
 
 def _versioned(record: Model, version: int | None) -> Model:
