@@ -7,6 +7,7 @@ would have done to its last two years before deploying it, in seconds rather tha
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import sys
@@ -19,6 +20,7 @@ from typing import Any, TextIO
 
 from relance.adapters.memory import MemoryContext, memory_context
 from relance.adapters.memory.context import ManualClock
+from relance.config import Settings
 from relance.observability import logger
 from relance.ports import Renderer
 from relance.services.dunning import DispatchResult, process_customer
@@ -31,6 +33,12 @@ from relance_tools.cli.demo import DEMO_PARAMETERS
 from relance_tools.devstack import settings_for_parameters
 from relance_tools.sesmail import delivery_notification
 from relance_tools.timeline import timeline
+
+
+@functools.cache
+def demo_settings() -> Settings:
+    """The settings the demo's stack gives its functions, read from template.yaml once per process."""
+    return settings_for_parameters(DEMO_PARAMETERS)
 
 
 @dataclass
@@ -55,7 +63,7 @@ class MemoryPipeline:
     @classmethod
     def start(cls, first_day: date, renderer: Renderer | None = None) -> MemoryPipeline:
         clock = ManualClock()
-        ctx = memory_context(settings_for_parameters(DEMO_PARAMETERS), clock=clock, renderer=renderer)
+        ctx = memory_context(demo_settings(), clock=clock, renderer=renderer)
         pipeline = cls(ctx=ctx, clock=clock)
         pipeline.set_day(first_day)
         return pipeline

@@ -91,11 +91,11 @@ def invoices_file(book: list[Bill]) -> bytes:
 
 
 CUSTOMERS = (
-    "customer_id;name;email;language;kind\n"
-    "C0;Menuiserie Leroy;c0@client.example;fr;business\n"
-    "C1;Thames Ltd;c1@client.example;en;business\n"
-    "C2;Claire Petit;c2@client.example;fr;consumer\n"
-).encode()
+    b"customer_id;name;email;language;kind\n"
+    b"C0;Menuiserie Leroy;c0@client.example;fr;business\n"
+    b"C1;Thames Ltd;c1@client.example;en;business\n"
+    b"C2;Claire Petit;c2@client.example;fr;consumer\n"
+)
 
 
 def play(

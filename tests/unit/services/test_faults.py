@@ -38,7 +38,7 @@ DAYS = 60
 QUIET = 70
 
 
-class Killed(BaseException):  # noqa: N818 - a process dying is not an error the code may catch
+class Killed(BaseException):
     """The function is killed: nothing of it runs after this point, no except clause sees it."""
 
 
@@ -111,7 +111,8 @@ def scenario(seed: int) -> tuple[bytes, bytes, dict[int, bytes]]:
             due = START + timedelta(days=rng.randint(-10, 30))
             number = f"F{c}{n}"
             invoices.append(
-                f"{number};C{c};{due - timedelta(days=30):%d/%m/%Y};{due:%d/%m/%Y};EUR;{rng.randint(50, 5000)},00"
+                f"{number};C{c};{due - timedelta(days=30):%d/%m/%Y};{due:%d/%m/%Y};EUR;"
+                f"{rng.randint(50, 5000)},00"
             )
             if rng.random() < 0.35:
                 day = rng.randint(0, DAYS - 1)
@@ -165,7 +166,7 @@ def run(seed: int, rate: float, monkeypatch: pytest.MonkeyPatch) -> tuple[Outcom
     return outcome, faults
 
 
-class faults_off:  # noqa: N801 - reads as a statement
+class faults_off:
     def __init__(self, faults: Faults) -> None:
         self.faults, self.was = faults, faults.on
 
@@ -182,7 +183,7 @@ def drop_until_applied(pipeline: MemoryPipeline, key: str, body: bytes) -> None:
         try:
             pipeline.upload(key, body)
             return
-        except Exception:  # noqa: BLE001, S112 - any transient fault: the notification comes again
+        except Exception:  # noqa: S112 - any transient fault: the notification comes again
             continue
     raise AssertionError(f"{key} never ingested")
 
@@ -197,7 +198,7 @@ def play_day(
     pipeline.set_day(day)
     try:
         plan_day(ctx, RunRequest(day, f"daily-{day}"))
-    except Exception:  # noqa: BLE001 - the scheduler retries the planner
+    except Exception:
         return
     messages = [*pipeline._retry, *ctx.queue.drain()]
     pipeline._retry = []
@@ -206,7 +207,7 @@ def play_day(
         for _ in range(copies):
             try:
                 result = process_customer(ctx, message["customer_id"], message["run_id"])
-            except (Killed, Exception) as exc:  # noqa: BLE001
+            except (Killed, Exception) as exc:
                 if not isinstance(exc, DispatchInProgress):
                     pipeline._retry.append(message)
                 continue
@@ -277,5 +278,5 @@ def test_a_thousand_faulty_runs_send_nothing_twice_lose_nothing_and_end_where_a_
         injected = ", ".join(f"{kind} {count}" for kind, count in sorted(totals.items()))
         print(
             f"\nfault injection: {RUNS} runs, {sum(totals.values())} faults ({injected}); {emails} emails, "
-            f"0 sent twice, 0 payments lost; {holds} holds, {alarms} alarms, {releases} released by the runbook"
+            f"0 sent twice, 0 payments lost; {holds} holds, {alarms} alarms, {releases} released by a person"
         )

@@ -272,7 +272,7 @@ def test_an_overpayment_is_applied_with_a_warning_and_an_unknown_invoice_rejecte
     report = ingest(
         ctx,
         "incoming/payments/p.csv",
-        "facture;date;montant\r\nF-003;05/03/2026;100,00\r\nF-404;05/03/2026;10,00\r\n",
+        "facture;date;montant\r\nF-003;02/03/2026;100,00\r\nF-404;02/03/2026;10,00\r\n",
     )
 
     assert (report.applied_payments, report.rejected) == (1, 1)
