@@ -15,6 +15,7 @@ import pytest
 from pypdf import PdfReader
 
 pytestmark = pytest.mark.integration
+DEMO = Path(__file__).resolve().parents[2] / "demo"
 
 
 def timeline(out: Path) -> list[dict]:
@@ -201,3 +202,33 @@ def test_the_timeline_is_documented_shape(demo: Path):
             "currency",
         } <= set(entry)
     assert "dispatches sent" in (demo / "stdout.txt").read_text(encoding="utf-8")
+
+
+def test_replaying_the_demos_files_in_memory_logs_the_same_events_on_the_same_dates(
+    demo: Path, tmp_path: Path
+):
+    """`relance replay` runs the same services on the in-memory ports: what it shows a finance team before
+    deploying is what the stack does."""
+    from relance_tools.cli import main
+
+    code = main(
+        [
+            "replay",
+            "--customers", str(DEMO / "customers.csv"),
+            "--invoices", str(DEMO / "invoices.csv"),
+            "--payments", str(DEMO / "payments.csv"),
+            "--actions", str(DEMO / "actions.csv"),
+            "--start", "2025-12-06",
+            "--days", "169",
+            "--out", str(tmp_path),
+            "--no-documents",
+        ]
+    )  # fmt: skip
+    assert code == 0
+
+    def events(folder: Path) -> list[tuple[object, ...]]:
+        timeline = json.loads((folder / "timeline.json").read_text(encoding="utf-8"))
+        fields = ("date", "customer_id", "case_id", "kind", "step", "invoice_ids", "outcome", "amount_due")
+        return [tuple(json.dumps(entry[name]) for name in fields) for entry in timeline]
+
+    assert events(tmp_path) == events(demo)
