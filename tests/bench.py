@@ -282,9 +282,18 @@ def bench_pipeline() -> list[tuple[str, str]]:
 
 def main() -> None:
     print(f"Relance benchmark on {os.cpu_count()} CPU(s), Python {sys.version.split()[0]}")
-    from tests.benchmarks import ingest
+    from tests.benchmarks import ingest, replay
 
-    for section in (bench_rendering, bench_engine, bench_cold_start, layer.run, ingest.run, bench_pipeline):
+    sections = (
+        bench_rendering,
+        bench_engine,
+        bench_cold_start,
+        layer.run,
+        ingest.run,
+        replay.run,
+        bench_pipeline,
+    )
+    for section in sections:
         for label, figure in section():
             print(f"  {label:<58} {figure}")
 

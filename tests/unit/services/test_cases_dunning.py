@@ -199,3 +199,28 @@ def test_the_second_reminder_speaks_of_the_first_and_names_the_newcomer(language
         assert "La facture F2, échue depuis, s'y ajoute." in body
     else:
         assert "Despite our reminder of 19/02/2026, invoice F1 remains unpaid." in body
+
+
+def test_a_case_taken_back_from_collection_escalates_again_with_what_waited_behind_it():
+    book = Book(("F1", "02/02/2026", "1000,00"))
+    book.run_until(date(2026, 4, 20))
+    book.add(("F7", "30/04/2026", "250,00"))
+    book.run_until(date(2026, 5, 15))
+
+    events = levers.reopen(book.ctx, "C1", "EUR", actor="julie", reason="the agency returned the file")
+
+    assert [(event.case_id, event.step) for event in events] == [
+        ("C1-EUR-1", "reopened"),
+        ("C1-EUR-2", "closed"),  # the held case: its invoice joins the new one
+        ("C1-EUR-3", "opened"),
+    ]
+    assert "the agency returned the file" in (events[0].reason or "")
+    [case] = book.ctx.book.customer("C1").cases
+    assert case.state is CaseState.OPEN
+    book.run_until(date(2026, 5, 20))
+    [reminder] = [event for event in book.escalations() if event.occurred_on > date(2026, 5, 15)]
+    assert (reminder.case_id, reminder.step, set(reminder.invoice_ids)) == (
+        case.case_id,
+        "reminder_1",
+        {"F1", "F7"},
+    )

@@ -89,6 +89,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _common(release)
     release.set_defaults(handler=_run(_release))
 
+    reopen = subparsers.add_parser(
+        "reopen",
+        help="take a customer's case back from collection: it ends, what is owed escalates in a new case",
+        description=(
+            "After its hand-off a case sends nothing (the agency or the court has it) and invoices falling "
+            "overdue wait in a held case. When the file comes back (the agency returned it, a settlement "
+            "failed), reopen: the handed-off case ends, and what is still owed, with the held invoices, "
+            "escalates in a new case from its first step."
+        ),
+    )
+    reopen.add_argument("customer", metavar="CUSTOMER", help="customer id")
+    reopen.add_argument("--currency", default="EUR", help="the case's currency (default EUR)")
+    reopen.add_argument("--note", required=True, help="why it comes back, kept in the log")
+    _common(reopen)
+    reopen.set_defaults(handler=_run(_reopen))
+
 
 def _invoice_parser(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str
@@ -207,3 +223,14 @@ def _release(args: argparse.Namespace) -> str:
     result = levers.release(rt, args.customer, args.actor, was_sent=args.was_sent, reason=args.note)
     then = "its steps are recorded as done" if result.was_sent else "the next run sends it"
     return f"{result.customer_id}: dispatch {result.dispatch} released; {then}"
+
+
+def _reopen(args: argparse.Namespace) -> str:
+    from relance.services import levers
+
+    rt = runtime_from_args(args)
+    events = levers.reopen(rt, args.customer, args.currency, args.actor, args.note)
+    ended = ", ".join(event.case_id or "?" for event in events if event.step == "reopened")
+    customer = rt.book.customer(args.customer)
+    now = ", ".join(f"{case.case_id} ({case.state.value})" for case in customer.cases) if customer else "none"
+    return f"{args.customer}: case {ended} taken back from collection; cases now: {now or 'none'}"

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def render(result: Preview) -> str:
-    blocks = []
+    blocks = [render_cases(result)] if result.cases else []
     for day in result.days:
         title = f"{day.on.isoformat()} {day.on:%a}"
         if day.closed:
@@ -58,6 +58,7 @@ def render(result: Preview) -> str:
         rows = [
             [
                 f"{item.customer_id} {result.customer_names.get(item.customer_id, '')}"[:32],
+                item.case_id or "-",
                 item.step or "",
                 ",".join(item.channels) or "-",
                 " ".join(item.invoice_ids),
@@ -67,6 +68,28 @@ def render(result: Preview) -> str:
             for item in day.dispatches
         ]
         blocks.append(
-            f"{title}\n" + format_table(["customer", "step", "channels", "invoices", "amount", "note"], rows)
+            f"{title}\n"
+            + format_table(["customer", "case", "step", "channels", "invoices", "amount", "note"], rows)
         )
     return "\n\n".join(blocks)
+
+
+def render_cases(result: Preview) -> str:
+    """Where each case stands today: its step and since when, what it holds; held and handed-off cases too,
+    since they send nothing and so appear in no day below."""
+    rows = [
+        [
+            f"{customer_id} {result.customer_names.get(customer_id, '')}"[:32],
+            view.case_id,
+            view.state.replace("_", " "),
+            f"{view.step} ({view.step_on.isoformat()})" if view.step and view.step_on else "-",
+            view.opened_on.isoformat(),
+            " ".join(view.invoice_ids),
+            f"{view.amount} {view.currency}",
+        ]
+        for customer_id, views in sorted(result.cases.items())
+        for view in views
+    ]
+    return "Cases today\n" + format_table(
+        ["customer", "case", "state", "last step", "opened", "invoices", "owed"], rows
+    )

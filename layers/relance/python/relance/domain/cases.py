@@ -230,11 +230,12 @@ def reopen(customer: Customer, currency: str, day: date) -> tuple[Customer, tupl
     if main is None:
         raise ValueError(f"customer {customer.customer_id} has no case with collection in {currency}")
     customer = _replace_case(customer, main, None)
-    change = CaseChange(main, "reopened", "taken back from collection by a person")
+    changes = [CaseChange(main, "reopened", "taken back from collection by a person")]
     held = customer.case_for(currency, CaseState.HELD)
     if held is not None:
         customer = _replace_case(customer, held, None)
-    return customer, (change,)
+        changes.append(CaseChange(held, "closed", f"its invoices escalate with those of {main.case_id}"))
+    return customer, tuple(changes)
 
 
 # The ladder.
