@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import hashlib
 import json
 import subprocess
 import sys
@@ -232,3 +233,17 @@ def test_replaying_the_demos_files_in_memory_logs_the_same_events_on_the_same_da
         return [tuple(json.dumps(entry[name]) for name in fields) for entry in timeline]
 
     assert events(tmp_path) == events(demo)
+
+
+def test_the_emails_written_are_the_archive_and_each_hash_is_the_logs(demo: Path):
+    logged = {
+        entry["email_key"].removeprefix("emails/").replace("/", "_"): entry["email_sha256"]
+        for entry in timeline(demo)
+        if entry.get("email_key")
+    }
+    files = {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in (demo / "emails").glob("*.eml")
+    }
+
+    assert files  # every customer email, from the bucket's archive
+    assert files == logged

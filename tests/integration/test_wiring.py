@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from botocore.exceptions import ClientError
 
 from relance.adapters.mailer import SesMailer
 from relance.domain.events import EventKind, Outcome
@@ -196,3 +197,23 @@ def test_one_day_end_to_end_on_the_real_handlers(stack: LocalPipeline):
     assert [(e.outcome, e.message_id) for e in deliveries] == [(Outcome.DELIVERED, ids["C1#2026-03-02"])]
     assert again.planned["customers_queued"] == 0
     assert len(stack.aws.sent_messages()) == 2
+
+
+def test_every_email_is_kept_as_sent_under_object_lock_with_its_hash_in_the_log(stack: LocalPipeline):
+    """The evidence file an agency or a court asks for: each reminder as it left, which nobody can delete."""
+    rt = stack.runtime
+    stack.upload("incoming/customers/clients.csv", CUSTOMERS.encode("utf-8"))
+    stack.upload("incoming/invoices/2026-03.csv", INVOICES.encode("utf-8"))
+    stack.run_day(MONDAY)
+
+    [event] = [e for e in rt.events.for_customer("C1") if e.kind is EventKind.ESCALATION]
+    assert event.email_key == "emails/C1/2026/03/2026-03-02-reminder_1.eml"
+    kept = rt.store.read(event.email_key)
+    assert hashlib.sha256(kept).hexdigest() == event.email_sha256
+    [ses] = [m for m in stack.aws.sent_messages() if "C1#" in m["raw_data"]]
+    assert kept == ses["raw_data"].encode("utf-8")  # byte for byte what SES was given
+    client = rt.client("s3")
+    head = client.head_object(Bucket=rt.settings.bucket, Key=event.email_key)
+    with pytest.raises(ClientError):
+        client.delete_object(Bucket=rt.settings.bucket, Key=event.email_key, VersionId=head["VersionId"])
+    assert rt.store.read(event.email_key) == kept

@@ -183,12 +183,10 @@ def write_outputs(pipeline: MemoryPipeline, out: Path, documents: bool) -> list[
         (out / folder).mkdir(exist_ok=True)
         for key in store.keys(prefix):
             (out / folder / key[len(prefix) :].replace("/", "_")).write_bytes(store.read(key))
+    # The emails as the worker archived them (what was sent, byte for byte).
     (out / "emails").mkdir(exist_ok=True)
-    for position, sent in enumerate(pipeline.ctx.mailer.sent, start=1):
-        dispatch = str(sent.message.get("X-Relance-Dispatch", "message"))
-        step = str(sent.message.get("X-Relance-Step", "email"))
-        customer, _, day = dispatch.partition("#")
-        (out / "emails" / f"{position:03d}-{day}-{customer}-{step}.eml").write_bytes(sent.raw)
+    for key in store.keys("emails/"):
+        (out / "emails" / key[len("emails/") :].replace("/", "_")).write_bytes(store.read(key))
     return entries
 
 

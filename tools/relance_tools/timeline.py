@@ -29,6 +29,8 @@ def entry(event: EscalationEvent, name: str) -> dict[str, Any]:
         "notice_key": notices[0].key if notices else None,
         "notice_sha256": notices[0].sha256 if notices else None,
         "evidence_key": evidence[0].key if evidence else None,
+        "email_key": event.email_key,
+        "email_sha256": event.email_sha256,
         "amount_due": str(event.amount) if event.amount is not None else None,
         "currency": event.currency,
         "reason": event.reason,

@@ -211,14 +211,14 @@ def _prepare(out: Path) -> None:
 
 
 def _collect(pipeline: Any, out: Path) -> list[dict[str, Any]]:
-    """Writes what the pipeline produced, read back from the embedded AWS: mail as SES accepted it."""
-    from relance_tools.local_pipeline import raw_headers
-
+    """Writes what the pipeline produced, read back from the embedded AWS's bucket: the emails from the
+    archive the worker keeps under emails/ (what was sent, byte for byte), not from moto's SES store."""
     rt = pipeline.runtime
     s3 = rt.client("s3")
     bucket = rt.settings.bucket
     paginator = s3.get_paginator("list_objects_v2")
     for prefix, folder in (
+        ("emails/", "emails"),
         ("notices/", "notices"),
         ("reports/ingest/", "reports"),
         ("tasks/", "tasks"),
@@ -231,13 +231,6 @@ def _collect(pipeline: Any, out: Path) -> list[dict[str, Any]]:
                 (out / folder / name).write_bytes(
                     s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
                 )
-    for position, message in enumerate(pipeline.aws.sent_messages(), start=1):
-        raw = message["raw_data"].encode("utf-8")
-        headers = raw_headers(message["raw_data"])
-        dispatch = headers.get("x-relance-dispatch", "message")
-        step = headers.get("x-relance-step", "email")
-        customer, _, day = dispatch.partition("#")
-        (out / "emails" / f"{position:03d}-{day}-{customer}-{step}.eml").write_bytes(raw)
     timeline = _timeline(rt)
     (out / "timeline.json").write_text(
         json.dumps(timeline, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"

@@ -82,6 +82,9 @@ class EscalationEvent:
     case_id: str | None = None
     # Who the customer is, so that the log reads without a join (the console's lines carry it too).
     customer_name: str | None = None
+    # The customer's email as sent, kept under emails/ (Object Lock), and the hash that proves it.
+    email_key: str | None = None
+    email_sha256: str | None = None
 
     @property
     def event_key(self) -> str:

@@ -88,6 +88,8 @@ def load_customer_file(ctx: Context, customer_id: str, policy: Policy) -> Custom
                 "reason": event.reason,
                 "actor": event.actor,
                 "case_id": event.case_id,
+                "email_key": event.email_key,
+                "email_sha256": event.email_sha256,
             }
         )
         if event.kind is not EventKind.ESCALATION or event.outcome is not Outcome.SENT:

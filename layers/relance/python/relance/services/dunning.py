@@ -23,7 +23,15 @@ from relance.domain.evidence import retained_until
 from relance.domain.models import Customer, DispatchState, Invoice
 from relance.domain.policy import Action, Policy
 from relance.observability import count_metric, log_escalation, logger
-from relance.ports import Change, ConflictError, Context, SendRefused, SendRejected, SendUncertain
+from relance.ports import (
+    Change,
+    ConflictError,
+    Context,
+    SendRefused,
+    SendRejected,
+    SendUncertain,
+    StoredObject,
+)
 from relance.rendering.mime import Attachment, build_message, mailbox, stable_message_id
 from relance.services import documents, plans
 from relance.services.call_tasks import send_call_task
@@ -71,6 +79,8 @@ class _Produced:
     call_task_message_id: str | None = None
     call_task_error: str | None = None
     message_id: str | None = None
+    email: StoredObject | None = None
+    """The customer's email as sent, archived under emails/."""
     email_skipped: str | None = None
     """Why the customer's email was not sent (its address bounced or complained); None when it was."""
 
@@ -301,7 +311,13 @@ def _produce(
                 claims=produced.claims,
             )
             produced.message_id = _send_email(
-                ctx, customer, step.id, ctx.renderer.email(step.template, context), dispatch_key, attachments
+                ctx,
+                customer,
+                step.id,
+                ctx.renderer.email(step.template, context),
+                dispatch_key,
+                attachments,
+                produced,
             )
 
     call_actions = decision.with_action(Action.CALL_TASK)
@@ -386,7 +402,9 @@ def _produce_plan_reminder(
         today=decision.on,
     )
     rendered = ctx.renderer.email(plans.PLAN_REMINDER.template, context)
-    produced.message_id = _send_email(ctx, customer, plans.PLAN_REMINDER.id, rendered, dispatch_key, [])
+    produced.message_id = _send_email(
+        ctx, customer, plans.PLAN_REMINDER.id, rendered, dispatch_key, [], produced
+    )
 
 
 def _send_email(
@@ -396,8 +414,13 @@ def _send_email(
     rendered: Any,
     dispatch_key: str,
     attachments: Sequence[Attachment],
+    produced: _Produced,
 ) -> str:
-    """The one thing that cannot be repeated: the customer's email, with a Message-ID stable per dispatch."""
+    """The one thing that cannot be repeated: the customer's email, with a Message-ID stable per dispatch.
+
+    The message is archived as sent (raw MIME, attachments included) once SES took it, or may have: a lost
+    answer still archives it, as the email that may have left.
+    """
     settings = ctx.settings
     message = build_message(
         sender=mailbox(settings.company.name, settings.sender_email),
@@ -411,9 +434,58 @@ def _send_email(
         attachments=tuple(attachments),
         headers={"X-Relance-Dispatch": dispatch_key, "X-Relance-Step": step_id},
     )
-    return ctx.mailer.send(
-        message, tags={"customer_id": customer.customer_id, "dispatch": dispatch_key, "step": step_id}
-    )
+    tags = {"customer_id": customer.customer_id, "dispatch": dispatch_key, "step": step_id}
+    try:
+        message_id = ctx.mailer.send(message, tags=tags)
+    except SendUncertain:
+        produced.email = _archive(ctx, customer, message, dispatch_key, step_id, None)
+        raise
+    produced.email = _archive(ctx, customer, message, dispatch_key, step_id, message_id)
+    return message_id
+
+
+ARCHIVE_ATTEMPTS = 3
+
+
+def _archive(
+    ctx: Context,
+    customer: Customer,
+    message: Any,
+    dispatch_key: str,
+    step_id: str,
+    message_id: str | None,
+) -> StoredObject | None:
+    """Keeps the email as evidence under emails/<customer>/<yyyy>/<mm>/ (Object Lock, written once).
+
+    The email has left: a store that keeps failing must not make the dispatch fail (a retry could not send
+    it again anyway); the failure is logged at ERROR and counted, for a person to see in the alarm.
+    """
+    day = date.fromisoformat(dispatch_key.rsplit("#", 1)[1])
+    key = f"emails/{customer.customer_id}/{day:%Y/%m}/{day.isoformat()}-{step_id}.eml"
+    body = message.as_bytes()
+    for attempt in range(1, ARCHIVE_ATTEMPTS + 1):
+        try:
+            return ctx.store.put_evidence(
+                key,
+                body,
+                "message/rfc822",
+                retain_until=retained_until(day, ctx.settings.notice_retention_days),
+                metadata={
+                    "customer-id": customer.customer_id,
+                    "dispatch": dispatch_key,
+                    "step": step_id,
+                    "ses-message-id": message_id or "unknown: the answer was lost",
+                },
+            )
+        except Exception:
+            if attempt == ARCHIVE_ATTEMPTS:
+                logger.exception(
+                    "email not archived", extra={"customer_id": customer.customer_id, "key": key}
+                )
+                count_metric("EmailArchiveFailed")
+                return None
+            sleep(0.2 * attempt)
+    return None
 
 
 def _bus_detail(
@@ -474,6 +546,7 @@ def _dispatch_events(
                 outcome=outcome,
                 reason=reason,
                 customer_name=decision.customer.name,
+                email=(produced.email.key, produced.email.sha256) if produced.email else None,
             )
         ]
     now = ctx.clock().astimezone(UTC)
@@ -607,6 +680,8 @@ def _event(
         detail=detail,
         case_id=case_id,
         customer_name=decision.customer.name,
+        email_key=produced.email.key if produced.email else None,
+        email_sha256=produced.email.sha256 if produced.email else None,
     )
 
 

@@ -205,6 +205,8 @@ def evidence_index(context: dict[str, Any], summary: StoredObject, cutoff: datet
                 "on": entry["on"].isoformat(),
                 "step": entry["step"],
                 "message_id": entry["message_id"],
+                "email_key": entry.get("email_key"),
+                "email_sha256": entry.get("email_sha256"),
                 "outcome": entry["outcome"],
                 "invoice_ids": entry["invoice_ids"],
                 "delivery": entry["delivery"],

@@ -99,6 +99,7 @@ def reminder_event(
     outcome: Outcome,
     reason: str | None,
     customer_name: str | None = None,
+    email: tuple[str, str] | None = None,
 ) -> EscalationEvent:
     """The log entry of the day's plan reminder: its own kind, so that no count of steps includes it."""
     items = decision.plan_reminders
@@ -133,6 +134,8 @@ def reminder_event(
         message_id=message_id,
         detail=detail,
         customer_name=customer_name,
+        email_key=email[0] if email else None,
+        email_sha256=email[1] if email else None,
     )
 
 

@@ -314,6 +314,8 @@ def event_record(event: EscalationEvent) -> EventRecord:
         detail=json.dumps(event.detail, sort_keys=True) if event.detail else None,
         case_id=event.case_id,
         customer_name=event.customer_name,
+        email_key=event.email_key,
+        email_sha256=event.email_sha256,
     )
 
 
@@ -353,6 +355,8 @@ def event_from_record(record: EventRecord) -> EscalationEvent:
         detail=_detail(record.detail),
         case_id=record.case_id,
         customer_name=record.customer_name,
+        email_key=record.email_key,
+        email_sha256=record.email_sha256,
     )
 
 

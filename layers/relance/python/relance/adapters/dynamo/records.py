@@ -213,3 +213,5 @@ class EventRecord(Model):
     detail = UnicodeAttribute(null=True)
     case_id = UnicodeAttribute(null=True)
     customer_name = UnicodeAttribute(null=True)
+    email_key = UnicodeAttribute(null=True)
+    email_sha256 = UnicodeAttribute(null=True)
