@@ -279,8 +279,10 @@ def bench_pipeline() -> list[tuple[str, str]]:
 
 
 def main() -> None:
+    from tests.benchmarks import replies
+
     print(f"Relance benchmark on {os.cpu_count()} CPU(s), Python {sys.version.split()[0]}")
-    for section in (bench_rendering, bench_engine, bench_cold_start, bench_pipeline):
+    for section in (bench_rendering, bench_engine, bench_cold_start, bench_pipeline, replies.run):
         for label, figure in section():
             print(f"  {label:<58} {figure}")
 

@@ -1,0 +1,1 @@
+"""Figures printed by `make bench` (tests/bench.py): measured, never asserted."""
