@@ -281,6 +281,8 @@ def bench_pipeline() -> list[tuple[str, str]]:
 
 
 def main() -> None:
+    from tests.benchmarks import replies
+
     print(f"Relance benchmark on {os.cpu_count()} CPU(s), Python {sys.version.split()[0]}")
     from tests.benchmarks import ingest, replay
 
@@ -291,6 +293,7 @@ def main() -> None:
         layer.run,
         ingest.run,
         replay.run,
+        replies.run,
         bench_pipeline,
     )
     for section in sections:
