@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     pause.add_argument("--until", metavar="DATE", help="last paused day; escalation resumes after it")
     pause.add_argument("--note", help="details kept in the log (e.g. the customer's email of 19/02)")
-    pause.set_defaults(handler=_run(_pause))
+    pause.set_defaults(handler=lever_command(_pause))
 
     resume = _invoice_parser(
         subparsers,
@@ -47,14 +47,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "end a dispute, pause, promise or payment plan: escalation resumes where it stopped",
     )
     resume.add_argument("--note", help="why, kept in the log")
-    resume.set_defaults(handler=_run(_resume))
+    resume.set_defaults(handler=lever_command(_resume))
 
     promise = _invoice_parser(
         subparsers, "promise", "record a promise to pay: no reminder until the date, then resume if unpaid"
     )
     promise.add_argument("--until", metavar="DATE", required=True, help="the promised payment date")
     promise.add_argument("--note", help="how the promise was obtained, kept in the log")
-    promise.set_defaults(handler=_run(_promise))
+    promise.set_defaults(handler=lever_command(_promise))
 
     plan = _invoice_parser(
         subparsers,
@@ -70,7 +70,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--instalment", action="append", default=[], metavar="DATE:AMOUNT", help="one instalment; repeat"
     )
     plan.add_argument("--note", help="how the plan was agreed, kept in the log")
-    plan.set_defaults(handler=_run(_plan))
+    plan.set_defaults(handler=lever_command(_plan))
 
     release = subparsers.add_parser(
         "release",
@@ -86,8 +86,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--was-sent", action="store_true", help="the email did leave: record its steps, send nothing"
     )
     release.add_argument("--note", help="what was checked, kept in the log")
-    _common(release)
-    release.set_defaults(handler=_run(_release))
+    common_arguments(release)
+    release.set_defaults(handler=lever_command(_release))
 
     reopen = subparsers.add_parser(
         "reopen",
@@ -102,8 +102,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     reopen.add_argument("customer", metavar="CUSTOMER", help="customer id")
     reopen.add_argument("--currency", default="EUR", help="the case's currency (default EUR)")
     reopen.add_argument("--note", required=True, help="why it comes back, kept in the log")
-    _common(reopen)
-    reopen.set_defaults(handler=_run(_reopen))
+    common_arguments(reopen)
+    reopen.set_defaults(handler=lever_command(_reopen))
 
 
 def _invoice_parser(
@@ -112,11 +112,11 @@ def _invoice_parser(
     parser = subparsers.add_parser(name, help=summary, description=summary)
     parser.add_argument("invoice", metavar="INVOICE", help="invoice number")
     parser.add_argument("--customer", help="customer id, when the number exists for several customers")
-    _common(parser)
+    common_arguments(parser)
     return parser
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--actor", default=_os_user(), help="who decides, for the log (default: the OS user)")
     add_stack_arguments(parser)
 
@@ -128,7 +128,7 @@ def _os_user() -> str:
         return "unknown"
 
 
-def _run(lever: Callable[[argparse.Namespace], str]) -> Callable[[argparse.Namespace], int]:
+def lever_command(lever: Callable[[argparse.Namespace], str]) -> Callable[[argparse.Namespace], int]:
     def handler(args: argparse.Namespace) -> int:
         from relance.services.levers import LeverError
 

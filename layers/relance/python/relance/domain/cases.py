@@ -330,10 +330,9 @@ def case_today(
         return CaseWait(case, f"case {case.case_id} is with collection since its hand-off; nothing is sent")
     if case.state is CaseState.HELD:
         return CaseWait(case, f"case {case.case_id} waits for the handed-off case of {case.currency} to end")
-    if case.paused_until is not None and today <= case.paused_until:
-        return CaseWait(
-            case, f"case {case.case_id} is paused until {case.paused_until.isoformat()} ({case.pause_reason})"
-        )
+    if case.paused_on(today):
+        until = f"until {case.paused_until.isoformat()}" if case.paused_until else "until a person resumes it"
+        return CaseWait(case, f"case {case.case_id} is paused {until} ({case.pause_reason})")
     upcoming = next_step(case, policy)
     if upcoming is None:
         return None
@@ -432,6 +431,8 @@ def case_next_date(
     invoice gives the earliest date, so checking each invoice alone is enough).
     """
     if case.state is not CaseState.OPEN:
+        return None
+    if case.paused_for_a_person:
         return None
     if case.paused_until is not None and from_day <= case.paused_until:
         from_day = case.paused_until + ONE_DAY

@@ -21,6 +21,12 @@ class EventKind(StrEnum):
     STATUS = "status"
     # What SES says became of a message: delivered, bounced, complained, delayed.
     DELIVERY = "delivery"
+    # A call the account manager made, and its outcome.
+    CALL = "call"
+    # The registered letter of a formal notice: posted, received.
+    LETTER = "letter"
+    # A customer's reply to one of our emails, as read and classified.
+    REPLY = "reply"
 
 
 class Outcome(StrEnum):

@@ -103,6 +103,14 @@ class Case:
     letter: LetterTracking = field(default_factory=LetterTracking)
 
     @property
+    def paused_for_a_person(self) -> bool:
+        """Paused with no end date (a dispute raised in a reply or a call): only a person resumes it."""
+        return self.pause_reason is not None and self.paused_until is None
+
+    def paused_on(self, day: date) -> bool:
+        return self.paused_for_a_person or (self.paused_until is not None and day <= self.paused_until)
+
+    @property
     def steps(self) -> tuple[CaseMessage, ...]:
         """The ladder steps taken, in order (catch-ups and supplementary notices are not steps)."""
         return tuple(item for item in self.messages if item.kind is MessageKind.STEP)
