@@ -170,6 +170,9 @@ class Customer:
     average_days_late: Decimal = ZERO
     last_message_on: date | None = None
     phone: str | None = None
+    # Who pays for it, as its bank statements name them ("iban:FR76...", "name:ACME SARL"): remembered after a
+    # payment matched by invoice number or reference, so that the next one may be matched by amount.
+    payers: tuple[str, ...] = ()
     # Its escalations, one per currency (plus a held one behind a hand-off); closed cases live in the log.
     cases: tuple[Case, ...] = ()
     # How many cases were ever opened: the next case's number, so that case ids never repeat.

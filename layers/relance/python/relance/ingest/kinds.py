@@ -11,6 +11,8 @@ class FileKind(StrEnum):
     PAYMENTS = "payments"
     # UBL, CII or Factur-X: one invoice (or credit note) and its buyer, told by the document itself.
     EINVOICE = "e-invoice"
+    # A bank's statement (camt.053, camt.054, MT940): its credits are matched to open invoices.
+    BANK = "bank"
     UNKNOWN = "unknown"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from posixpath import basename
 
+from relance.ingest.bank import BankFile, read_bank_statement, sniff_bank_statement
 from relance.ingest.decoding import TextEncoding, detect_encoding, open_text
 from relance.ingest.detection import kind_from_columns, kind_from_folder, kind_from_key
 from relance.ingest.einvoice.document import EInvoice
@@ -35,6 +36,7 @@ class Upload:
     format: str
     table: Table | None = None
     einvoice: EInvoice | None = None
+    bank: BankFile | None = None
     encoding: str | None = None
 
 
@@ -47,6 +49,11 @@ def read_upload(key: str, body: bytes) -> Upload:
         raise UnreadableFile("this is an Excel workbook; save it as CSV (separator ;) and drop the CSV")
     if body.startswith(b"%PDF-"):
         return Upload(kind=FileKind.EINVOICE, format="pdf", einvoice=read_facturx_pdf(body))
+    # Before the XML and CSV paths: a camt statement is XML and an MT940 is text, neither an e-invoice nor
+    # a table, wherever it was dropped (incoming/bank/ or incoming/payments/).
+    statement = sniff_bank_statement(key, body)
+    if statement is not None:
+        return Upload(kind=FileKind.BANK, format=statement, bank=read_bank_statement(key, body))
     encoding = detect_encoding(body)
     with open_text(body, encoding) as stream:
         start = stream.read(_PEEK).lstrip("\ufeff \t\r\n")

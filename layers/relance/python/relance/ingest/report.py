@@ -53,6 +53,8 @@ class IngestReport:
     warnings: list[RowWarning] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     error: str | None = None
+    # A bank statement's entries, each with what became of it (applied, unmatched...), for a person.
+    entries: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -90,4 +92,5 @@ class IngestReport:
             "rejections": [
                 rejection.as_dict() for rejection in sorted(self.rejections, key=lambda r: r.line)
             ],
+            **({"entries": self.entries} if self.entries or self.kind == "bank" else {}),
         }

@@ -63,6 +63,7 @@ CUSTOMER_ATTRIBUTES = (
     "average_days_late",
     "last_message_on",
     "phone",
+    "payers",
     "cases",
     "cases_opened",
     "pending_dispatch",
@@ -113,6 +114,7 @@ def customer_from_record(record: CustomerRecord) -> Customer:
         average_days_late=record.average_days_late or ZERO,
         last_message_on=record.last_message_on,
         phone=record.phone,
+        payers=tuple(record.payers or ()),
         cases=tuple(case_from_attribute(item) for item in record.cases or ()),
         cases_opened=int(record.cases_opened or 0),
         dispatch=DispatchState(
@@ -143,6 +145,7 @@ def customer_values(customer: Customer, shards: int) -> dict[str, Any]:
         "average_days_late": customer.average_days_late,
         "last_message_on": customer.last_message_on,
         "phone": customer.phone,
+        "payers": list(customer.payers) or None,
         "cases": [case_attribute(case) for case in customer.cases],
         "cases_opened": customer.cases_opened,
         "pending_dispatch": customer.dispatch.pending,

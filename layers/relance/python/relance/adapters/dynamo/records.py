@@ -95,6 +95,7 @@ class CustomerRecord(Model):
     pending_since = UTCDateTimeAttribute(null=True)
     last_dispatch = UnicodeAttribute(null=True)
     phone = UnicodeAttribute(null=True)
+    payers = ListAttribute(of=UnicodeAttribute, null=True)
     cases = ListAttribute(of=CaseAttribute, null=True)
     cases_opened = NumberAttribute(default=0)
     due_shard = UnicodeAttribute(null=True)

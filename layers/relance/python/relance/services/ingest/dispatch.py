@@ -13,6 +13,7 @@ from relance.ingest.validation import stream_table
 from relance.observability import count_metric, logger
 from relance.policies import load_policies
 from relance.ports import Context, StorageError
+from relance.services.ingest.bank import ingest_bank
 from relance.services.ingest.customers import store_customers
 from relance.services.ingest.einvoices import ingest_einvoice
 from relance.services.ingest.invoices import store_invoices
@@ -50,6 +51,9 @@ CHUNK = 500
 def _ingest(run: IngestRun, upload: Upload) -> None:
     if upload.einvoice is not None:
         ingest_einvoice(run, upload.einvoice)
+        return
+    if upload.bank is not None:
+        ingest_bank(run, upload.bank)
         return
     assert upload.table is not None
     table = upload.table
