@@ -8,6 +8,11 @@ from dataclasses import dataclass
 from datetime import time
 
 
+# The daily index's partitions the planner reads, whatever DUE_SHARDS says now: items keep the shard they were
+# written with, so a lowered DUE_SHARDS must not hide them (template.yaml's DueShards MaxValue is this).
+MAX_DUE_SHARDS = 64
+
+
 class ConfigError(RuntimeError):
     """A missing or malformed setting, named with the environment variable to set."""
 
@@ -109,7 +114,7 @@ class Settings:
             window_closes=closes,
             default_policy=env.get("DEFAULT_POLICY", "fr-b2b-standard").strip() or "fr-b2b-standard",
             consumer_policy=env.get("CONSUMER_POLICY", "fr-b2c").strip() or "fr-b2c",
-            due_shards=integer("DUE_SHARDS", 4),
+            due_shards=_due_shards(integer("DUE_SHARDS", 4)),
             notice_retention_days=integer("NOTICE_RETENTION_DAYS", 1826),
             interest_rate_mode=_rate_mode(env.get("INTEREST_RATE_MODE", "split")),
             object_lock_mode=_lock_mode(env.get("OBJECT_LOCK_MODE", "GOVERNANCE")),
@@ -121,6 +126,15 @@ def _rate_mode(raw: str) -> str:
     if mode not in {"split", "fixed"}:
         raise ConfigError(f"INTEREST_RATE_MODE={raw!r} must be split or fixed")
     return mode
+
+
+def _due_shards(shards: int) -> int:
+    if shards > MAX_DUE_SHARDS:
+        # Items written in a shard the planner does not read would never be dunned.
+        raise ConfigError(
+            f"DUE_SHARDS={shards} must be {MAX_DUE_SHARDS} or fewer (the shards the planner reads)"
+        )
+    return shards
 
 
 def _lock_mode(raw: str) -> str:
