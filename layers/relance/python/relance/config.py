@@ -7,6 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
 
+# The daily index's partitions the planner reads, whatever DUE_SHARDS says now: items keep the shard they were
+# written with, so a lowered DUE_SHARDS must not hide them (template.yaml's DueShards MaxValue is this).
+MAX_DUE_SHARDS = 64
+
 
 class ConfigError(RuntimeError):
     """A missing or malformed setting, named with the environment variable to set."""
@@ -50,6 +54,8 @@ class Settings:
     # Object Lock on evidence: GOVERNANCE (a permitted person may lift it; the template denies that by
     # default) or COMPLIANCE (nobody may, until the retention date).
     object_lock_mode: str = "GOVERNANCE"
+    # False (the default) masks email addresses and the fields that hold names in every log line.
+    log_personal_data: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -109,11 +115,25 @@ class Settings:
             window_closes=closes,
             default_policy=env.get("DEFAULT_POLICY", "fr-b2b-standard").strip() or "fr-b2b-standard",
             consumer_policy=env.get("CONSUMER_POLICY", "fr-b2c").strip() or "fr-b2c",
-            due_shards=integer("DUE_SHARDS", 4),
+            due_shards=_due_shards(integer("DUE_SHARDS", 4)),
             notice_retention_days=integer("NOTICE_RETENTION_DAYS", 1826),
             interest_rate_mode=_rate_mode(env.get("INTEREST_RATE_MODE", "split")),
             object_lock_mode=_lock_mode(env.get("OBJECT_LOCK_MODE", "GOVERNANCE")),
+            log_personal_data=_flag("LOG_PERSONAL_DATA", env.get("LOG_PERSONAL_DATA", "false")),
         )
+
+
+def log_personal_data(env: Mapping[str, str] | None = None) -> bool:
+    """Whether log lines may carry personal data as it is; anything but a clear "true" masks it.
+
+    Read by relance.observability at import, before any Settings exist, and never failing there: a
+    malformed value masks.
+    """
+    env = os.environ if env is None else env
+    try:
+        return _flag("LOG_PERSONAL_DATA", env.get("LOG_PERSONAL_DATA", "false"))
+    except ConfigError:
+        return False
 
 
 def _rate_mode(raw: str) -> str:
@@ -121,6 +141,22 @@ def _rate_mode(raw: str) -> str:
     if mode not in {"split", "fixed"}:
         raise ConfigError(f"INTEREST_RATE_MODE={raw!r} must be split or fixed")
     return mode
+
+
+def _due_shards(shards: int) -> int:
+    if shards > MAX_DUE_SHARDS:
+        # Items written in a shard the planner does not read would never be dunned.
+        raise ConfigError(
+            f"DUE_SHARDS={shards} must be {MAX_DUE_SHARDS} or fewer (the shards the planner reads)"
+        )
+    return shards
+
+
+def _flag(name: str, raw: str) -> bool:
+    value = raw.strip().lower() or "false"
+    if value not in {"true", "false"}:
+        raise ConfigError(f"{name}={raw!r} must be true or false")
+    return value == "true"
 
 
 def _lock_mode(raw: str) -> str:

@@ -20,6 +20,8 @@ class RunRequestError(ValueError):
 class RunRequest:
     run_date: date
     run_id: str
+    scheduled_at: datetime | None = None
+    """When the scheduler meant the run to start; None for a replay, which may run at any hour."""
 
 
 @dataclass(frozen=True)
@@ -55,18 +57,47 @@ def run_request(event: Mapping[str, Any], calendar: BusinessCalendar, now: datet
             return RunRequest(run_date, str(event.get("run_id") or f"replay-{run_date.isoformat()}"))
         if event.get("scheduled_time"):
             # The scheduler gives each attempt a new execution id; the run is the day, whatever the attempt.
-            run_date = calendar.local_date(_instant(str(event["scheduled_time"])))
-            return RunRequest(run_date, f"daily-{run_date.isoformat()}")
+            scheduled = _instant(str(event["scheduled_time"]))
+            run_date = calendar.local_date(scheduled)
+            return RunRequest(run_date, f"daily-{run_date.isoformat()}", scheduled)
         if event.get("source") == "aws.events" and event.get("time"):
-            run_date = calendar.local_date(_instant(str(event["time"])))
-            return RunRequest(run_date, str(event.get("id") or f"scheduled-{run_date.isoformat()}"))
+            scheduled = _instant(str(event["time"]))
+            run_date = calendar.local_date(scheduled)
+            return RunRequest(
+                run_date, str(event.get("id") or f"scheduled-{run_date.isoformat()}"), scheduled
+            )
     except ValueError as exc:
         raise RunRequestError(f"cannot read the run's date from {dict(event)!r}: {exc}") from exc
     run_date = calendar.local_date(now)
     return RunRequest(run_date, f"run-{run_date.isoformat()}")
 
 
+def check_schedule(ctx: Context, request: RunRequest) -> bool:
+    """Whether the scheduled run starts inside the sending window; says so loudly when it does not.
+
+    A run outside the window fails nothing: the worker defers every customer it is given, every day, and
+    the book silently stops moving. CloudFormation cannot compare ScheduleHour with SendWindow, so the
+    planner compares the time the scheduler meant with the window the worker will apply.
+    """
+    if request.scheduled_at is None or ctx.calendar.within_window(request.scheduled_at):
+        return True
+    window = ctx.calendar.window
+    logger.error(
+        "scheduled run outside the sending window: every customer will be deferred",
+        extra={
+            "run_date": request.run_date.isoformat(),
+            "scheduled_local": ctx.calendar.local_now(request.scheduled_at).isoformat(),
+            "send_window": f"{window.opens:%H:%M}-{window.closes:%H:%M}",
+            "timezone": ctx.settings.timezone,
+            "fix": "set ScheduleHour inside SendWindow",
+        },
+    )
+    count_metric("ScheduleOutsideWindow")
+    return False
+
+
 def plan_day(ctx: Context, request: RunRequest) -> PlanResult:
+    check_schedule(ctx, request)
     closed = ctx.calendar.closed_reason(request.run_date)
     if closed is not None:
         logger.info(

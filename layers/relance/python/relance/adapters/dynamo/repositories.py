@@ -30,6 +30,7 @@ from relance.adapters.dynamo.mapping import (
     invoice_values,
 )
 from relance.adapters.dynamo.records import CustomerRecord, EventRecord, InvoiceRecord
+from relance.config import MAX_DUE_SHARDS
 from relance.domain.events import EscalationEvent
 from relance.domain.models import Customer, Invoice
 from relance.ports import Change, ConflictError, DueScan, ItemRejected
@@ -89,9 +90,14 @@ class DynamoBook:
 
     def due_customers(self, today: date) -> DueScan:
         """A query per shard of the customers' index, in parallel; never a Scan. The invoices' index of
-        earlier versions is read too, until every book is adopted into cases (it is empty after)."""
-        queries = [(CustomerRecord, shard) for shard in range(self._shards)]
-        queries += [(InvoiceRecord, shard) for shard in range(self._shards)]
+        earlier versions is read too, until every book is adopted into cases (it is empty after).
+
+        Every shard a write may ever have used is read, not only those of today's DUE_SHARDS: an item keeps
+        the shard it was written with until its due date is cleared, so after DUE_SHARDS is lowered the
+        items of the dropped shards are still there, and due. An empty shard costs one small Query.
+        """
+        queries = [(CustomerRecord, shard) for shard in range(MAX_DUE_SHARDS)]
+        queries += [(InvoiceRecord, shard) for shard in range(MAX_DUE_SHARDS)]
         with ThreadPoolExecutor(max_workers=min(8, len(queries))) as pool:
             results = list(pool.map(lambda query: _due_in(*query, today), queries))
         customers = {customer_id for ids in results for customer_id in ids}
