@@ -48,6 +48,7 @@ FROM_PARAMETERS = {
     "DUE_SHARDS": "DueShards",
     "NOTICE_RETENTION_DAYS": "NoticeRetentionDays",
     "OBJECT_LOCK_MODE": "ObjectLockMode",
+    "LOG_PERSONAL_DATA": "LogPersonalData",
     "INTEREST_RATE_MODE": "InterestRateMode",
 }
 # The embedded AWS's region and fake credentials (relance_tools.devstack): nothing sent there reaches AWS.
