@@ -25,6 +25,15 @@ class Company:
 
 
 @dataclass(frozen=True)
+class ConsumerMediator:
+    """The consumer mediator a consumer may refer a dispute to, named on every consumer notice (Code de la
+    consommation, art. L616-1). Set as CONSUMER_MEDIATOR="name | https://site"."""
+
+    name: str
+    url: str
+
+
+@dataclass(frozen=True)
 class Settings:
     region: str
     customers_table: str
@@ -47,6 +56,14 @@ class Settings:
     # French B2B: "split" takes each half-year's rate (the default reading of L441-10); "fixed" keeps the
     # rate of the half-year in which the invoice became late for the whole delay.
     interest_rate_mode: str = "split"
+    # Named on consumer notices (L616-1); None until the creditor has joined a mediation scheme.
+    consumer_mediator: ConsumerMediator | None = None
+    # Days a registered letter is assumed to take to arrive when no receipt date is recorded: the notice's
+    # deadline runs from receipt, so the suspension waits for letter date + this + the deadline.
+    postal_delay_days: int = 3
+    # The creditor's region where local law adds holidays: "alsace-moselle" (or FR-57, FR-67, FR-68) closes
+    # Good Friday and 26 December. Not the AWS region.
+    creditor_region: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -109,6 +126,9 @@ class Settings:
             due_shards=integer("DUE_SHARDS", 4),
             notice_retention_days=integer("NOTICE_RETENTION_DAYS", 1826),
             interest_rate_mode=_rate_mode(env.get("INTEREST_RATE_MODE", "split")),
+            consumer_mediator=_mediator(env.get("CONSUMER_MEDIATOR", "")),
+            postal_delay_days=integer("POSTAL_DELAY_DAYS", 3),
+            creditor_region=_creditor_region(env.get("CREDITOR_REGION", "")),
         )
 
 
@@ -117,3 +137,26 @@ def _rate_mode(raw: str) -> str:
     if mode not in {"split", "fixed"}:
         raise ConfigError(f"INTEREST_RATE_MODE={raw!r} must be split or fixed")
     return mode
+
+
+def _mediator(raw: str) -> ConsumerMediator | None:
+    if not raw.strip():
+        return None
+    name, sep, url = (part.strip() for part in raw.partition("|"))
+    if not sep or not name or not url.startswith(("https://", "http://")) or any(c.isspace() for c in url):
+        raise ConfigError(
+            f"CONSUMER_MEDIATOR={raw!r} must look like 'Médiateur XYZ | https://www.mediateur-xyz.fr'"
+        )
+    return ConsumerMediator(name=name, url=url)
+
+
+_REGIONS = {"alsace-moselle", "fr-57", "fr-67", "fr-68"}
+
+
+def _creditor_region(raw: str) -> str | None:
+    region = raw.strip().lower()
+    if not region:
+        return None
+    if region not in _REGIONS:
+        raise ConfigError(f"CREDITOR_REGION={raw!r} must be empty or one of {', '.join(sorted(_REGIONS))}")
+    return region
