@@ -48,6 +48,9 @@ FROM_PARAMETERS = {
     "DUE_SHARDS": "DueShards",
     "NOTICE_RETENTION_DAYS": "NoticeRetentionDays",
     "INTEREST_RATE_MODE": "InterestRateMode",
+    "CONSUMER_MEDIATOR": "ConsumerMediator",
+    "POSTAL_DELAY_DAYS": "PostalDelayDays",
+    "CREDITOR_REGION": "CreditorRegion",
 }
 # The embedded AWS's region and fake credentials (relance_tools.devstack): nothing sent there reaches AWS.
 EMBEDDED_REGION = "eu-west-3"
