@@ -58,6 +58,11 @@ class Customer:
     late_invoices: int = 0
     average_days_late: Decimal = ZERO
     last_message_on: date | None = None
+    # The debtor's legal form as written in its file (SARL, SCI, SELARL, association, EI...): it decides
+    # which French court hears the claim (domain/collection.py). None when unknown.
+    legal_form: str | None = None
+    # Whether the debtor is a merchant or artisan, for forms that do not say (an entrepreneur individuel).
+    merchant: bool | None = None
 
 
 @dataclass(frozen=True)
