@@ -367,7 +367,7 @@ def penalty_totals(lines: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         own["interest"] += line["interest"] or ZERO
         own["incomplete"] = own["incomplete"] or claim["incomplete"]
         own["waived"].append(claim["waived"])
-        fixed = entry(claim["indemnity_currency"])
+        fixed = entry(claim["indemnity_currency"] or line["currency"])
         fixed["indemnity"] += claim["indemnity"]
         if fixed is not own:
             fixed["waived"].append(claim["waived"])
