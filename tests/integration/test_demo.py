@@ -48,7 +48,8 @@ def test_the_formal_notice_names_the_debtor_invoices_amount_and_deadline(demo: P
     assert "Transports Bernard SAS" in text
     assert "F2026-0104" in text
     assert "12 000,00 €" in text  # principal due
-    assert "31 mars 2026" in text  # 8-day deadline from the notice of 23 March
+    # The 8 days run from receipt of the registered letter: no calendar date is printed as the deadline.
+    assert "sous huit jours à compter de la réception de la présente" in text
     assert "Atelier Durand SAS" in text
 
 

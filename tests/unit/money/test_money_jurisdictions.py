@@ -7,7 +7,15 @@ from decimal import Decimal
 
 import pytest
 
-from relance.domain.money import ClaimError, Jurisdiction, RateMode, Waiver, WaiverScope, compute_claim
+from relance.domain.money import (
+    ClaimError,
+    Jurisdiction,
+    LegalBasis,
+    RateMode,
+    Waiver,
+    WaiverScope,
+    compute_claim,
+)
 
 D = Decimal
 EASY = D("36500.00")  # r% over d days on 36,500.00 is exactly r x d
@@ -130,11 +138,23 @@ def test_germany_b2b_is_base_rate_plus_9_with_the_40_eur_flat_fee(book):
 
 
 def test_germany_consumer_is_base_rate_plus_5_without_the_flat_fee(book):
-    claim = claim_for(Jurisdiction.DE_B2C, book)
+    # A reminder before the due date: default, and interest, begin the day after the due date.
+    claim = claim_for(Jurisdiction.DE_B2C, book, notice_date=date(2025, 3, 1))
 
     assert [(p.days, p.rate) for p in claim.periods] == [(107, D("7.27")), (92, D("6.27"))]
     assert claim.indemnity == D("0.00")
     assert "BGB § 288(5)" not in claim.basis
+
+
+def test_a_german_consumer_owes_interest_only_from_the_reminder_that_put_them_in_default(book):
+    # § 286(1) BGB: the due date alone does not put a consumer in default unless agreed by the calendar.
+    without_notice = claim_for(Jurisdiction.DE_B2C, book)
+    from_notice = claim_for(Jurisdiction.DE_B2C, book, notice_date=date(2025, 6, 30))
+
+    assert without_notice.periods == ()
+    assert any("BGB § 286(1)" in warning for warning in without_notice.warnings)
+    assert [(p.start, p.days, p.rate) for p in from_notice.periods] == [(date(2025, 7, 1), 92, D("6.27"))]
+    assert "BGB § 286(1)" in from_notice.basis
 
 
 # United Kingdom
@@ -174,9 +194,28 @@ def test_uk_fixed_sum_depends_on_the_size_of_the_debt(book, debt, fixed_sum):
     assert claim.indemnity == fixed_sum
 
 
-def test_a_fixed_indemnity_is_not_converted_into_another_currency(book):
-    with pytest.raises(ClaimError, match="fixed in EUR, but the invoice is in USD"):
-        claim_for(Jurisdiction.FR, book, currency="USD")
+def test_a_fixed_indemnity_stays_in_the_currency_the_law_fixes_it_in(book):
+    claim = claim_for(Jurisdiction.FR, book, currency="USD")
+
+    # Interest in the invoice's currency, at the same rates; 40 EUR beside it, never converted.
+    assert (claim.currency, claim.interest) == ("USD", D("13.15") * 107 + D("12.15") * 92)
+    assert (claim.indemnity_currency, claim.indemnity) == ("EUR", D("40.00"))
+    assert claim.totals == {"USD": EASY + claim.interest, "EUR": D("40.00")}
+    assert claim.total_claim == EASY + claim.interest
+    assert any("fixed in EUR" in warning and "never converted" in warning for warning in claim.warnings)
+
+
+def test_a_uk_fixed_sum_band_is_never_guessed_through_a_conversion(book):
+    claim = claim_for(Jurisdiction.UK, book, currency="EUR", amount=D("50000.00"))
+
+    # The band depends on the debt in pounds: the lowest one is owed whatever the exchange rate.
+    assert (claim.indemnity, claim.indemnity_currency) == (D("40.00"), "GBP")
+    assert any("lowest band" in warning for warning in claim.warnings)
+
+
+def test_a_claim_names_its_legal_basis(book):
+    assert claim_for(Jurisdiction.UK, book).legal_basis == LegalBasis.UK_B2B
+    assert claim_for(Jurisdiction.FR_B2C, book).as_dict()["legal_basis"] == "FR_B2C"
 
 
 # Waivers

@@ -60,24 +60,33 @@ def test_the_formal_notice_holds_every_mention_french_practice_expects():
     assert "55 jours au taux annuel de 12,15 % sur 10 500,00 € = 192,24 €" in text
     assert "Indemnité forfaitaire pour frais de recouvrement : 80,00 €" in text
     assert "Total réclamé : 13 108,79 €" in text
-    # deadline, legal basis, consequences, how to pay
-    assert "au plus tard le 15 avril 2026" in text
+    # deadline (from receipt of the registered letter, so no date), legal basis, consequences, how to pay
+    assert "sous huit jours à compter de la réception de la présente" in text
+    assert "15 avril 2026" not in text
     for article in ("1344 du Code civil", "L441-10 du Code de commerce", "D441-5"):
         assert article in text
     assert "injonction de payer" in text
     assert "frais de procédure" in text
+    assert "resteront à votre charge" not in text
     assert f"IBAN {contexts.IBAN}" in text
     assert "référence C004 F2026-0104 F2026-0110" in text
     assert "https://pay.example/F2026-0104?token=a&b=c" in text
 
 
 def test_a_consumer_notice_claims_legal_interest_from_the_notice_and_no_indemnity():
-    text = text_of(formal_notice_pdf(contexts.letter_context("fr", kind=CustomerKind.CONSUMER)))
+    context = contexts.letter_context("fr", kind=CustomerKind.CONSUMER)
+    context["mediator"] = {"name": "Médiateur CM2C", "url": "https://www.cm2c.net"}
+    text = text_of(formal_notice_pdf(context))
 
     assert "Intérêts au taux légal arrêtés au 7 avril 2026" in text
     assert "Indemnité forfaitaire" not in text
     assert "1344-1 du Code civil" in text
     assert "L441-10" not in text
+    # Recovery costs without an enforceable title stay with the creditor (CPCE L111-8): none is threatened.
+    assert "frais" not in text
+    assert "Pénalités" not in text
+    assert "médiateur de la consommation : Médiateur CM2C, https://www.cm2c.net" in text
+    assert "L616-1" in text
 
 
 def test_an_agreed_rate_is_named_as_such():

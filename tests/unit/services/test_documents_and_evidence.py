@@ -134,7 +134,7 @@ def test_the_formal_notice_holds_every_mandatory_mention(book: MemoryContext):
     assert "au taux annuel de 12,15 %" in text
     assert "Indemnité forfaitaire pour frais de recouvrement : 40,00 €" in text
     # the deadline (8 days), the legal basis, the consequences, how to pay
-    assert "au plus tard le 31 mars 2026" in text
+    assert "sous huit jours à compter de la réception de la présente" in text
     for basis in ("article 1344 du Code civil", "article L441-10 du Code de commerce", "article D441-5"):
         assert basis in text
     assert "nous saisirons la juridiction compétente" in text

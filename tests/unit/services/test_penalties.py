@@ -104,11 +104,14 @@ def test_a_country_without_rules_says_so_instead_of_inventing_them():
     assert "ES" in claim.note
 
 
-def test_an_invoice_in_another_currency_than_the_law_fixes_the_indemnity_in_gets_no_converted_amount():
+def test_an_invoice_in_another_currency_keeps_its_interest_and_the_indemnity_stays_in_euros():
     claim = claim_for("FR", customer(), replace(worked_example(), currency="USD"), date(2025, 9, 30))
 
+    assert (claim.interest, claim.currency) == (Decimal("830.09"), "USD")
+    assert (claim.indemnity, claim.indemnity_currency) == (Decimal("40.00"), "EUR")
+    assert claim.totals == {"USD": Decimal("830.09"), "EUR": Decimal("40.00")}
     assert claim.note is not None
-    assert claim.indemnity == Decimal("0.00")
+    assert "never converted" in claim.note
 
 
 def test_a_good_payers_policy_waives_penalties_for_everyone_it_applies_to():

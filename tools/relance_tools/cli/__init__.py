@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from relance_tools.cli.errors import CliError
 
 # Each module holds `register(subparsers)`, which adds its sub-command and sets `handler` on the parser.
-_COMMAND_MODULES = ("demo", "replay", "interest", "levers", "people", "preview")
+_COMMAND_MODULES = ("demo", "replay", "interest", "rates", "levers", "people", "preview")
 
 
 def build_parser() -> argparse.ArgumentParser:

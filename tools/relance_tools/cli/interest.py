@@ -1,29 +1,36 @@
-"""`relance interest`: late-payment interest and recovery indemnity on one invoice, as a table or JSON."""
+"""`relance interest`: late-payment interest and recovery indemnity on one invoice, as a table or JSON.
+
+Rates come from the packaged tables merged with the rate store (`relance rates`): a half-year the tables
+do not hold yet is priced on a fetched or verified stored row, and the output says which it used.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from relance.domain.amounts import AmountError, check_currency, parse_amount, round_money
 from relance.domain.money import (
     ClaimError,
+    HalfYear,
     Jurisdiction,
     LateClaim,
+    LegalBasis,
     MissingRateError,
     Payment,
+    RateBook,
     RateMode,
     RateTableError,
     Waiver,
     WaiverScope,
     compute_claim,
-    load_rate_book,
 )
+from relance.rates import RateStoreError, current_rate_book
 from relance_tools.cli.errors import CliError
+from relance_tools.cli.rates import add_store_argument, base_book, store_from
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _JURISDICTIONS = ", ".join(j.value for j in Jurisdiction)
@@ -60,21 +67,54 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--rates-dir", metavar="DIR", help="directory of rate tables overriding the packaged ones"
     )
+    add_store_argument(parser)
     parser.add_argument("--allow-unverified", action="store_true", help="use rates marked verified: false")
     parser.add_argument("--json", action="store_true", help="print a JSON object instead of a table")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    claim = _claim(args)
+    try:
+        book = current_rate_book(store_from(args), base_book(args))
+    except RateStoreError as exc:
+        raise CliError(str(exc)) from exc
+    claim = _claim(args, book)
+    used = rates_used(claim, book)
     if args.json:
-        print(json.dumps(claim.as_dict(), indent=2, ensure_ascii=False))
+        print(json.dumps({**claim.as_dict(), "rates_used": used}, indent=2, ensure_ascii=False))
     else:
-        print(render(claim))
+        print(render(claim, used))
     return 0
 
 
-def _claim(args: argparse.Namespace) -> LateClaim:
+def rates_used(claim: LateClaim, book: RateBook) -> list[dict[str, str]]:
+    """The published rows the claim's periods were priced on: value, status (verified or fetched) and
+    where they were read, so a fetched rate is never mistaken for a checked one."""
+    if claim.contract_rate is not None or not claim.periods:
+        return []
+    table = claim.jurisdiction.rules.statutory_rate.table
+    if claim.rate_mode is RateMode.FIXED:
+        halves = {HalfYear.of(claim.due + timedelta(days=1))}
+    else:
+        halves = {HalfYear.of(period.start) for period in claim.periods}
+    used = []
+    for half in sorted(halves):
+        entry = book.entry(table, half)
+        if entry is not None:
+            used.append(
+                {
+                    "table": table.name,
+                    "half": str(half),
+                    "percent": f"{entry.percent:f}",
+                    "status": str(entry.status),
+                    "where": entry.file,
+                    "source": entry.source,
+                }
+            )
+    return used
+
+
+def _claim(args: argparse.Namespace, book: RateBook) -> LateClaim:
     jurisdiction = _jurisdiction(args.jurisdiction)
     currency = _currency(args.currency or ("GBP" if jurisdiction is Jurisdiction.UK else "EUR"))
     amount = _amount(args.amount, "--amount")
@@ -103,10 +143,13 @@ def _claim(args: argparse.Namespace) -> LateClaim:
             if args.contract_rate is not None
             else None,
             waiver=_waiver(args.waive) if args.waive is not None else None,
-            rates=load_rate_book(Path(args.rates_dir)) if args.rates_dir else None,
+            rates=book,
             allow_unverified=args.allow_unverified,
         )
-    except (ClaimError, MissingRateError, RateTableError) as exc:
+    except MissingRateError as exc:
+        hint = "; fetch it with `relance rates --fetch`, or enter it with `relance rates --set`"
+        raise CliError(f"{exc}{hint}") from exc
+    except (ClaimError, RateTableError) as exc:
         raise CliError(str(exc)) from exc
 
 
@@ -126,8 +169,12 @@ def _waiver(reason: str) -> Waiver:
 
 
 def _jurisdiction(text: str) -> Jurisdiction:
+    """FR, FR-B2C, DE, DE-B2C, UK, or a legal basis' name (FR_B2B, UK_B2B ...)."""
+    name = text.strip().upper()
+    if name in LegalBasis.__members__:
+        return LegalBasis[name].jurisdiction
     try:
-        return Jurisdiction(text.strip().upper())
+        return Jurisdiction(name)
     except ValueError:
         raise CliError(f"--jurisdiction {text!r} is not one of {_JURISDICTIONS}") from None
 
@@ -176,13 +223,14 @@ def _payment(text: str) -> Payment:
     return Payment(_date(day, "--payment"), value)
 
 
-def render(claim: LateClaim) -> str:
-    """The claim as an aligned, human-readable table."""
+def render(claim: LateClaim, used: list[dict[str, str]] | None = None) -> str:
+    """The claim as an aligned, human-readable table; totals per currency when the law fixes the
+    indemnity in another one than the invoice's."""
     cur = claim.currency
     rules = claim.jurisdiction.rules
     lines = [
-        f"{rules.title} ({claim.jurisdiction}): {claim.principal} {cur} due {claim.due.isoformat()}, "
-        f"interest through {claim.as_of.isoformat()}, {_rate_method(claim)}",
+        f"{rules.title} ({claim.jurisdiction}, {claim.legal_basis}): {claim.principal} {cur} due "
+        f"{claim.due.isoformat()}, interest through {claim.as_of.isoformat()}, {_rate_method(claim)}",
         "",
     ]
     rows = [("From", "To", "Days", "Rate %", "Balance", "Interest")] + [
@@ -205,16 +253,16 @@ def render(claim: LateClaim) -> str:
     else:
         lines.append("No interest-bearing period.")
     lines.append("")
-    totals = [
-        ("Interest", claim.interest, claim.waived_interest),
-        ("Recovery indemnity", claim.indemnity, claim.waived_indemnity),
-        ("Principal due", claim.principal_due, None),
-        ("Total claim", claim.total_claim, None),
+    totals: list[tuple[str, Decimal, str, Decimal | None]] = [
+        ("Interest", claim.interest, cur, claim.waived_interest),
+        ("Recovery indemnity", claim.indemnity, claim.indemnity_currency, claim.waived_indemnity),
+        ("Principal due", claim.principal_due, cur, None),
     ]
-    label_width = max(len(label) for label, _, _ in totals)
-    amount_width = max(len(f"{value:f}") for _, value, _ in totals)
-    for label, value, waived in totals:
-        line = f"{label.ljust(label_width)}  {f'{value:f}'.rjust(amount_width)} {cur}"
+    totals += [("Total claim", amount, currency, None) for currency, amount in claim.totals.items()]
+    label_width = max(len(label) for label, _, _, _ in totals)
+    amount_width = max(len(f"{value:f}") for _, value, _, _ in totals)
+    for label, value, currency, waived in totals:
+        line = f"{label.ljust(label_width)}  {f'{value:f}'.rjust(amount_width)} {currency}"
         if claim.waiver is not None and waived is not None:
             line += f"  (waived {waived:f})"
         lines.append(line)
@@ -224,7 +272,14 @@ def render(claim: LateClaim) -> str:
     notes = list(dict.fromkeys(p.rate_note for p in claim.periods))
     if notes:
         lines.append("Rates: " + "; ".join(notes))
+    for row in used or ():
+        lines.append(
+            f"Rate used: {row['table']} {row['half']} {row['percent']} ({row['status']}, {row['where']}): "
+            f"{row['source']}"
+        )
     lines.append("Basis: " + "; ".join(claim.basis))
+    if claim.needs_person is not None:
+        lines.append(f"Needs a person: {claim.needs_person.reason}")
     lines.extend(f"Warning: {warning}" for warning in claim.warnings)
     return "\n".join(lines)
 

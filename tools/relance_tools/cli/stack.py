@@ -50,6 +50,9 @@ FROM_PARAMETERS = {
     "OBJECT_LOCK_MODE": "ObjectLockMode",
     "LOG_PERSONAL_DATA": "LogPersonalData",
     "INTEREST_RATE_MODE": "InterestRateMode",
+    "CONSUMER_MEDIATOR": "ConsumerMediator",
+    "POSTAL_DELAY_DAYS": "PostalDelayDays",
+    "CREDITOR_REGION": "CreditorRegion",
 }
 # The embedded AWS's region and fake credentials (relance_tools.devstack): nothing sent there reaches AWS.
 EMBEDDED_REGION = "eu-west-3"

@@ -29,6 +29,15 @@ class Company:
 
 
 @dataclass(frozen=True)
+class ConsumerMediator:
+    """The consumer mediator a consumer may refer a dispute to, named on every consumer notice (Code de la
+    consommation, art. L616-1). Set as CONSUMER_MEDIATOR="name | https://site"."""
+
+    name: str
+    url: str
+
+
+@dataclass(frozen=True)
 class Settings:
     region: str
     customers_table: str
@@ -56,6 +65,14 @@ class Settings:
     object_lock_mode: str = "GOVERNANCE"
     # False (the default) masks email addresses and the fields that hold names in every log line.
     log_personal_data: bool = False
+    # Named on consumer notices (L616-1); None until the creditor has joined a mediation scheme.
+    consumer_mediator: ConsumerMediator | None = None
+    # Days a registered letter is assumed to take to arrive when no receipt date is recorded: the notice's
+    # deadline runs from receipt, so the suspension waits for letter date + this + the deadline.
+    postal_delay_days: int = 3
+    # The creditor's region where local law adds holidays: "alsace-moselle" (or FR-57, FR-67, FR-68) closes
+    # Good Friday and 26 December. Not the AWS region.
+    creditor_region: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -120,6 +137,9 @@ class Settings:
             interest_rate_mode=_rate_mode(env.get("INTEREST_RATE_MODE", "split")),
             object_lock_mode=_lock_mode(env.get("OBJECT_LOCK_MODE", "GOVERNANCE")),
             log_personal_data=_flag("LOG_PERSONAL_DATA", env.get("LOG_PERSONAL_DATA", "false")),
+            consumer_mediator=_mediator(env.get("CONSUMER_MEDIATOR", "")),
+            postal_delay_days=integer("POSTAL_DELAY_DAYS", 3),
+            creditor_region=_creditor_region(env.get("CREDITOR_REGION", "")),
         )
 
 
@@ -164,3 +184,26 @@ def _lock_mode(raw: str) -> str:
     if mode not in {"GOVERNANCE", "COMPLIANCE"}:
         raise ConfigError(f"OBJECT_LOCK_MODE={raw!r} must be GOVERNANCE or COMPLIANCE")
     return mode
+
+
+def _mediator(raw: str) -> ConsumerMediator | None:
+    if not raw.strip():
+        return None
+    name, sep, url = (part.strip() for part in raw.partition("|"))
+    if not sep or not name or not url.startswith(("https://", "http://")) or any(c.isspace() for c in url):
+        raise ConfigError(
+            f"CONSUMER_MEDIATOR={raw!r} must look like 'Médiateur XYZ | https://www.mediateur-xyz.fr'"
+        )
+    return ConsumerMediator(name=name, url=url)
+
+
+_REGIONS = {"alsace-moselle", "fr-57", "fr-67", "fr-68"}
+
+
+def _creditor_region(raw: str) -> str | None:
+    region = raw.strip().lower()
+    if not region:
+        return None
+    if region not in _REGIONS:
+        raise ConfigError(f"CREDITOR_REGION={raw!r} must be empty or one of {', '.join(sorted(_REGIONS))}")
+    return region

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from importlib import resources
 
-# ISO 4217 minor units for the currencies a European SME invoices in; others default to 2.
-_MINOR_UNITS: dict[str, int] = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "BHD": 3, "KWD": 3, "TND": 3}
+import yaml
+
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 # Spaces, narrow no-break spaces and apostrophes are thousands separators in French and Swiss exports.
 _GROUPING = re.compile(r"[\s\u00a0\u202f']")
@@ -18,8 +20,20 @@ class AmountError(ValueError):
     """An amount or a currency code that cannot be read."""
 
 
+@functools.cache
+def _decimals() -> dict[str, int]:
+    """ISO 4217 codes in use and their decimals, from relance/data/currencies.yaml (generated from Babel)."""
+    text = (resources.files("relance") / "data" / "currencies.yaml").read_text(encoding="utf-8")
+    table = yaml.safe_load(text)["decimals"]
+    return {str(code): int(places) for code, places in table.items()}
+
+
 def minor_unit(currency: str) -> int:
-    return _MINOR_UNITS.get(currency, 2)
+    """Decimals of `currency` (0 for JPY, XPF, XOF, XAF; 3 for BHD, KWD, TND); an unknown code is refused."""
+    try:
+        return _decimals()[currency]
+    except KeyError:
+        raise AmountError(f"currency {currency!r} is not an ISO 4217 code in use") from None
 
 
 def quantum(currency: str) -> Decimal:
@@ -32,9 +46,12 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
 
 
 def check_currency(code: str) -> str:
+    """The code in capitals when it is an ISO 4217 currency in use; three letters alone ("EUE") are not."""
     code = code.strip().upper()
     if not _CURRENCY_CODE.match(code):
         raise AmountError(f"currency {code!r} is not an ISO 4217 code")
+    if code not in _decimals():
+        raise AmountError(f"currency {code!r} is not an ISO 4217 code in use")
     return code
 
 

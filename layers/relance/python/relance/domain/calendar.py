@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import sys
 from dataclasses import dataclass
@@ -81,11 +82,14 @@ class BusinessCalendar:
         timezone: str = "Europe/Paris",
         subdivision: str | None = None,
         window: SendingWindow | None = None,
+        region: str | None = None,
     ) -> None:
         try:
             self._holidays = _public_holidays(country, subdivision)
         except NotImplementedError as exc:
             raise CalendarError(f"no public-holiday calendar for country {country!r}") from exc
+        # Days the creditor's local law adds to the national holidays, by year; None when it adds none.
+        self._local_days = alsace_moselle_days if is_alsace_moselle(country, region) else None
         try:
             self.timezone = ZoneInfo(timezone)
         except (KeyError, ValueError) as exc:
@@ -94,13 +98,16 @@ class BusinessCalendar:
         self.window = window or SendingWindow()
 
     def is_open(self, day: date) -> bool:
-        return day.weekday() < 5 and day not in self._holidays
+        return day.weekday() < 5 and day not in self._holidays and self._local_holiday(day) is None
 
     def closed_reason(self, day: date) -> str | None:
         if day.weekday() >= 5:
             return "weekend"
-        name = self._holidays.get(day)
+        name = self._holidays.get(day) or self._local_holiday(day)
         return f"public holiday ({name})" if name else None
+
+    def _local_holiday(self, day: date) -> str | None:
+        return self._local_days(day.year).get(day) if self._local_days else None
 
     def next_open(self, day: date) -> date:
         """The first open day on or after `day`."""
@@ -122,3 +129,33 @@ class BusinessCalendar:
     def at_opening(self, day: date) -> datetime:
         """The moment the window opens on `day`, in the creditor's timezone: the demo's simulated clock."""
         return datetime.combine(day, self.window.opens, tzinfo=self.timezone)
+
+
+# Local law of Alsace-Moselle (Code du travail, art. L3134-13): Good Friday and 26 December are public
+# holidays in the Moselle, Bas-Rhin and Haut-Rhin, on top of the national ones.
+_ALSACE_MOSELLE = frozenset({"alsace-moselle", "fr-57", "fr-67", "fr-68", "57", "67", "68"})
+
+
+def is_alsace_moselle(country: str, region: str | None) -> bool:
+    """Whether the creditor's REGION setting (alsace-moselle, FR-57, FR-67 or FR-68) names that local law."""
+    return country == "FR" and region is not None and region.strip().lower() in _ALSACE_MOSELLE
+
+
+@functools.cache
+def alsace_moselle_days(year: int) -> dict[date, str]:
+    """The two days Alsace-Moselle adds to the national French holidays in `year`."""
+    return {easter_sunday(year) - timedelta(days=2): "Vendredi saint", date(year, 12, 26): "Saint-Étienne"}
+
+
+def easter_sunday(year: int) -> date:
+    """Gregorian Easter (the anonymous algorithm in Meeus, Astronomical Algorithms, ch. 8)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    leap = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * leap) // 451
+    month, day = divmod(h + leap - 7 * m + 114, 31)
+    return date(year, month, day + 1)

@@ -173,6 +173,11 @@ class Customer:
     # Who pays for it, as its bank statements name them ("iban:FR76...", "name:ACME SARL"): remembered after a
     # payment matched by invoice number or reference, so that the next one may be matched by amount.
     payers: tuple[str, ...] = ()
+    # The debtor's legal form as written in its file (SARL, SCI, SELARL, association, EI...): it decides
+    # which French court hears the claim (domain/collection.py). None when unknown.
+    legal_form: str | None = None
+    # Whether the debtor is a merchant or artisan, for forms that do not say (an entrepreneur individuel).
+    merchant: bool | None = None
     # Its escalations, one per currency (plus a held one behind a hand-off); closed cases live in the log.
     cases: tuple[Case, ...] = ()
     # How many cases were ever opened: the next case's number, so that case ids never repeat.

@@ -3,6 +3,7 @@
 Price one invoice with `compute_claim`; read the tables once with `load_rate_book` when pricing many.
 """
 
+from relance.domain.money.basis import LegalBasis, legal_basis_for
 from relance.domain.money.errors import (
     ClaimError,
     MissingRateError,
@@ -14,7 +15,8 @@ from relance.domain.money.half_years import HalfYear
 from relance.domain.money.interest import LateClaim, RatePeriod, compute_claim, period_interest
 from relance.domain.money.jurisdictions import Jurisdiction, RateMode, jurisdiction_for
 from relance.domain.money.payments import Payment
-from relance.domain.money.rates import PublishedRate, RateBook, RateTable, load_rate_book
+from relance.domain.money.rates import PublishedRate, RateBook, RateStatus, RateTable, load_rate_book
+from relance.domain.money.review import NeedsPerson, contract_rate_review
 from relance.domain.money.waivers import Waiver, WaiverScope
 
 __all__ = [
@@ -22,12 +24,15 @@ __all__ = [
     "HalfYear",
     "Jurisdiction",
     "LateClaim",
+    "LegalBasis",
     "MissingRateError",
+    "NeedsPerson",
     "Payment",
     "PublishedRate",
     "RateBook",
     "RateMode",
     "RatePeriod",
+    "RateStatus",
     "RateTable",
     "RateTableError",
     "UnsupportedJurisdiction",
@@ -35,7 +40,9 @@ __all__ = [
     "Waiver",
     "WaiverScope",
     "compute_claim",
+    "contract_rate_review",
     "jurisdiction_for",
+    "legal_basis_for",
     "load_rate_book",
     "period_interest",
 ]

@@ -1,11 +1,13 @@
-"""Fixed recovery indemnities owed per late invoice, in the currency the law fixes them in."""
+"""Fixed recovery indemnities owed per late invoice, in the currency the law fixes them in.
+
+The law fixes 40 EUR (France, Germany) or 40/70/100 GBP (UK) whatever the invoice's currency: the amount
+stays in that currency, never converted, and is totalled apart from the invoice's own currency.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-
-from relance.domain.money.errors import ClaimError
 
 
 @dataclass(frozen=True)
@@ -22,16 +24,18 @@ class IndemnityRule:
     tiers: tuple[IndemnityTier, ...]
     basis: str
 
-    def amount_for(self, debt: Decimal, currency: str) -> Decimal:
-        if currency != self.currency:
-            # Converting at some rate would print an amount the law does not state; the caller decides.
-            raise ClaimError(
-                f"the recovery indemnity under {self.basis} is fixed in {self.currency}, "
-                f"but the invoice is in {currency}"
+    def amount_for(self, debt: Decimal, currency: str) -> tuple[Decimal, str | None]:
+        """The indemnity, in `self.currency`, for a late `debt` in `currency`; and a note when the debt's
+        currency left the band to choose. Bands are in the law's currency: a debt in another one is
+        never converted, and gets the lowest band, which the debtor owes whatever the conversion."""
+        if currency != self.currency and len(self.tiers) > 1:
+            return self.tiers[0].amount, (
+                f"the fixed sum under {self.basis} depends on the debt in {self.currency}; the invoice is in "
+                f"{currency}, so the lowest band ({self.tiers[0].amount} {self.currency}) is claimed"
             )
         for tier in self.tiers:
             if tier.below is None or debt < tier.below:
-                return tier.amount
+                return tier.amount, None
         raise AssertionError(f"indemnity tiers of {self.basis} leave {debt} uncovered")
 
 

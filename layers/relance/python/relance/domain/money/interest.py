@@ -15,11 +15,13 @@ from decimal import Decimal, localcontext
 from typing import Any
 
 from relance.domain.amounts import ZERO, AmountError, check_currency, round_money
-from relance.domain.money.errors import ClaimError, MissingRateError
+from relance.domain.money.basis import LegalBasis
+from relance.domain.money.errors import ClaimError
 from relance.domain.money.half_years import HalfYear, half_year_starts_within
 from relance.domain.money.jurisdictions import Jurisdiction, JurisdictionRules, RateMode
 from relance.domain.money.payments import Ledger, Payment, read_payments
-from relance.domain.money.rates import RateBook, load_rate_book
+from relance.domain.money.rates import RateBook, RateStatus, load_rate_book
+from relance.domain.money.review import NeedsPerson, contract_rate_review, floor_breaches
 from relance.domain.money.waivers import Waiver
 
 DAYS_IN_YEAR = 365
@@ -45,9 +47,13 @@ class LateClaim:
     """What can be claimed on one invoice as of a day.
 
     `interest` and `indemnity` are what is claimed: both are zero when a waiver applies, and
-    `waived_interest` / `waived_indemnity` then hold what was given up. `total_claim` is the principal
-    still unpaid on `as_of` plus the claimed interest and indemnity; it is interest + indemnity alone once
-    the invoice is paid in full.
+    `waived_interest` / `waived_indemnity` then hold what was given up. Interest is in the invoice's
+    `currency`; the indemnity in `indemnity_currency`, the one the law fixes it in (40 EUR stays 40 EUR on
+    a USD invoice). `totals` adds them up per currency; `total_claim` is the total in the invoice's
+    currency: principal still unpaid on `as_of`, interest, and the indemnity when it is in that currency.
+
+    `needs_person` says why no notice may claim this without a person's decision (a contractual rate
+    below the legal floor); None when nothing holds it.
     """
 
     jurisdiction: Jurisdiction
@@ -67,10 +73,28 @@ class LateClaim:
     waived_indemnity: Decimal
     basis: tuple[str, ...]
     warnings: tuple[str, ...]
+    indemnity_currency: str = ""
+    needs_person: NeedsPerson | None = None
+
+    def __post_init__(self) -> None:
+        if not self.indemnity_currency:
+            object.__setattr__(self, "indemnity_currency", self.currency)
+
+    @property
+    def legal_basis(self) -> LegalBasis:
+        return LegalBasis.of(self.jurisdiction)
 
     @property
     def total_claim(self) -> Decimal:
-        return self.principal_due + self.interest + self.indemnity
+        same = self.indemnity_currency == self.currency
+        return self.principal_due + self.interest + (self.indemnity if same else ZERO)
+
+    @property
+    def totals(self) -> dict[str, Decimal]:
+        """What is claimed per currency: the invoice's, and the indemnity's when the law fixes another."""
+        totals = {self.currency: self.principal_due + self.interest}
+        totals[self.indemnity_currency] = totals.get(self.indemnity_currency, ZERO) + self.indemnity
+        return totals
 
     @property
     def waived(self) -> bool:
@@ -80,6 +104,7 @@ class LateClaim:
         """JSON-ready: amounts and rates as exact decimal strings, dates as ISO strings."""
         return {
             "jurisdiction": str(self.jurisdiction),
+            "legal_basis": str(self.legal_basis),
             "currency": self.currency,
             "principal": _text(self.principal),
             "principal_due": _text(self.principal_due),
@@ -101,7 +126,9 @@ class LateClaim:
             ],
             "interest": _text(self.interest),
             "indemnity": _text(self.indemnity),
+            "indemnity_currency": self.indemnity_currency,
             "total_claim": _text(self.total_claim),
+            "totals": {currency: _text(amount) for currency, amount in self.totals.items()},
             "waived": None
             if self.waiver is None
             else {
@@ -112,6 +139,7 @@ class LateClaim:
             },
             "basis": list(self.basis),
             "warnings": list(self.warnings),
+            "needs_person": None if self.needs_person is None else self.needs_person.reason,
         }
 
 
@@ -179,17 +207,31 @@ def compute_claim(
     pricer = _RatePricer(book, rules, mode, contract_rate, late_from, allow_unverified)
     periods = _periods(ledger, interest_from, as_of, pricer, currency) if interest_from else ()
     warnings.extend(pricer.warnings)
+    held = None
     if contract_rate is not None and periods:
-        warnings.extend(_floor_warnings(book, rules, contract_rate, periods[0].start, periods[-1].end))
+        first, last = periods[0].start, periods[-1].end
+        warnings.extend(_floor_warnings(jurisdiction, book, contract_rate, first, last))
+        held = contract_rate_review(jurisdiction, contract_rate, first, last, book)
 
     interest = sum((p.interest for p in periods), round_money(ZERO, currency))
-    indemnity = round_money(ZERO, currency)
+    # The law fixes the indemnity in its own currency; it is never converted into the invoice's.
+    indemnity_currency = rules.indemnity.currency if rules.indemnity is not None else currency
+    indemnity = round_money(ZERO, indemnity_currency)
     if is_late and rules.indemnity is not None:
-        indemnity = round_money(rules.indemnity.amount_for(late_balance, currency), currency)
-    waived_interest = waived_indemnity = round_money(ZERO, currency)
+        fixed, note = rules.indemnity.amount_for(late_balance, currency)
+        indemnity = round_money(fixed, indemnity_currency)
+        if note:
+            warnings.append(note)
+        elif indemnity_currency != currency:
+            warnings.append(
+                f"the indemnity under {rules.indemnity.basis} is fixed in {indemnity_currency} and the "
+                f"invoice is in {currency}: it is claimed in {indemnity_currency}, totalled apart, "
+                "never converted"
+            )
+    waived_interest, waived_indemnity = round_money(ZERO, currency), round_money(ZERO, indemnity_currency)
     if waiver is not None:
         waived_interest, waived_indemnity = interest, indemnity
-        interest = indemnity = round_money(ZERO, currency)
+        interest, indemnity = round_money(ZERO, currency), round_money(ZERO, indemnity_currency)
 
     return LateClaim(
         jurisdiction=jurisdiction,
@@ -209,6 +251,8 @@ def compute_claim(
         waived_indemnity=waived_indemnity,
         basis=rules.basis,
         warnings=tuple(warnings),
+        indemnity_currency=indemnity_currency,
+        needs_person=held,
     )
 
 
@@ -252,10 +296,16 @@ class _RatePricer:
         if period not in self._seen:
             statutory = self.rules.statutory_rate
             published = self.book.rate_for(statutory.table, period, allow_unverified=self.allow_unverified)
-            if not published.verified:
+            if published.status is RateStatus.UNVERIFIED:
                 self.warnings.append(
                     f"the {published.table} for {period} ({published.percent}) is unverified in "
                     f"{published.file}; confirm it before sending this claim"
+                )
+            elif published.status is RateStatus.FETCHED:
+                fetched = f" on {published.recorded_at.date().isoformat()}" if published.recorded_at else ""
+                self.warnings.append(
+                    f"the {published.table} for {period} ({published.percent}) was fetched from "
+                    f"{published.source}{fetched} and is not yet verified by a person"
                 )
             self._seen[period] = (statutory.percent(published), statutory.describe(published))
         return self._seen[period]
@@ -300,36 +350,35 @@ def _interest_from(
     if notice_date is None:
         warnings.append(
             "no formal notice date: interest on a consumer debt runs only from the day after the formal "
-            "notice (Code civil, art. 1344-1), so none is claimed yet"
+            f"notice ({rules.interest_start_basis}), so none is claimed yet"
         )
         return None
     return max(late_from, notice_date + timedelta(days=1))
 
 
 def _floor_warnings(
-    book: RateBook, rules: JurisdictionRules, contract_rate: Decimal, first: date, last: date
+    jurisdiction: Jurisdiction, book: RateBook, contract_rate: Decimal, first: date, last: date
 ) -> list[str]:
-    floor = rules.contract_rate
+    floor = jurisdiction.rules.contract_rate
     assert floor is not None
-    warnings = []
-    period = HalfYear.of(first)
-    while period.start <= last:
-        try:
-            legal = book.rate_for(floor.table, period, allow_unverified=True)
-        except MissingRateError:
-            warnings.append(
-                f"contractual rate {contract_rate}% not checked against the legal floor for {period}: "
-                f"no {floor.table} for {period}"
-            )
-        else:
-            minimum = floor.multiple * legal.percent
-            if contract_rate < minimum:
-                warnings.append(
-                    f"contractual rate {contract_rate}% is below the legal floor of {minimum}% for {period} "
-                    f"({floor.multiple} x {floor.table} {legal.percent}, {floor.basis})"
-                )
-        period = period.next()
-    return warnings
+    breaches, unchecked = floor_breaches(jurisdiction, contract_rate, first, last, book)
+    by_period = [
+        (
+            period,
+            f"contractual rate {contract_rate}% not checked against the legal floor for {period}: "
+            f"no {floor.table} for {period}",
+        )
+        for period in unchecked
+    ]
+    by_period += [
+        (
+            breach.period,
+            f"contractual rate {contract_rate}% is below the legal floor of {breach.minimum}% for "
+            f"{breach.period} ({floor.multiple} x {floor.table} {breach.legal_rate}, {floor.basis})",
+        )
+        for breach in breaches
+    ]
+    return [warning for _, warning in sorted(by_period)]
 
 
 def _mode(jurisdiction: Jurisdiction, rules: JurisdictionRules, requested: RateMode | None) -> RateMode:

@@ -55,6 +55,8 @@ class JurisdictionRules:
     """Interest runs only from the day after a formal notice, not from the due date."""
     contract_rate: ContractRateFloor | None
     indemnity: IndemnityRule | None
+    interest_start_basis: str | None = None
+    """Where the law says interest runs only from the formal notice: the article saying so."""
 
     @property
     def default_rate_mode(self) -> RateMode:
@@ -104,6 +106,7 @@ _RULES: dict[Jurisdiction, JurisdictionRules] = {
         interest_from_notice=True,
         contract_rate=None,
         indemnity=None,
+        interest_start_basis="Code civil, art. 1344-1",
     ),
     Jurisdiction.DE: JurisdictionRules(
         title="Germany, between businesses",
@@ -115,12 +118,19 @@ _RULES: dict[Jurisdiction, JurisdictionRules] = {
     ),
     Jurisdiction.DE_B2C: JurisdictionRules(
         title="Germany, consumer debtor",
-        statutory_rate=StatutoryRate(RateTable.DE_BASE, Decimal(5), ("BGB § 288(1)", "BGB § 247")),
+        statutory_rate=StatutoryRate(
+            RateTable.DE_BASE, Decimal(5), ("BGB § 288(1)", "BGB § 247", "BGB § 286(1)")
+        ),
         rate_modes=(RateMode.SPLIT,),
-        interest_from_notice=False,
+        # A consumer is in default from a reminder after the due date (§ 286(1)); the due date alone puts
+        # them in default only when agreed by the calendar in the contract (§ 286(2) no. 1) or when the
+        # invoice warned them of the 30-day rule (§ 286(3)), which the invoice data cannot show. Interest
+        # therefore runs from the formal notice, the reminder the product can prove.
+        interest_from_notice=True,
         contract_rate=None,
         # § 288(5) applies only where the debtor is not a consumer.
         indemnity=None,
+        interest_start_basis="BGB § 286(1)",
     ),
     Jurisdiction.UK: JurisdictionRules(
         title="United Kingdom, between businesses",

@@ -1,14 +1,16 @@
-"""Published late-payment rates, read from the dated and sourced YAML tables in `relance/data/rates`.
+"""Published late-payment rates, read from the dated and sourced YAML tables in `relance/data/rates`,
+merged with the rows the stack stores (fetched from the central banks, or verified by a person).
 
-Adding next half-year's rate is an edit to one of those files, never to this module. A rate that is not
-in a table raises `MissingRateError` naming the table, the half-year and the file; a rate marked
-`verified: false` raises `UnverifiedRateError` unless the caller passes `allow_unverified=True`.
+Adding next half-year's rate is an edit to one of those files or a stored row, never to this module. A
+rate that is in no table raises `MissingRateError` naming the table, the half-year and the file; a rate
+marked `verified: false` raises `UnverifiedRateError` unless the caller passes `allow_unverified=True`. A
+rate fetched from the official source but not yet checked by a person is used, and says so.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -28,6 +30,7 @@ __all__ = [
     "PublishedRate",
     "RateBook",
     "RateChange",
+    "RateStatus",
     "RateTable",
     "RateTableError",
     "UnverifiedRateError",
@@ -50,16 +53,45 @@ class RateTable(StrEnum):
     UK_REFERENCE = "UK reference rate"
 
 
+class RateStatus(StrEnum):
+    """How far a rate can be trusted, best first."""
+
+    VERIFIED = "verified"
+    """Checked by a person against the official publication."""
+    FETCHED = "fetched"
+    """Read from the official source's API by the rates job; usable, but no person has checked it yet."""
+    UNVERIFIED = "unverified"
+    """Taken from a secondary source; refused unless the caller allows unverified rates."""
+
+    @property
+    def rank(self) -> int:
+        return {RateStatus.VERIFIED: 2, RateStatus.FETCHED: 1, RateStatus.UNVERIFIED: 0}[self]
+
+
 @dataclass(frozen=True)
 class PublishedRate:
-    """One half-year's value of one table, as published, with where it came from."""
+    """One half-year's value of one table, as published, with where it came from.
+
+    `file` names where the row was read: a packaged table (rates/fr.yaml), an override file, or the
+    stack's rate store. `recorded_at` is when a stored row was fetched or verified (None in the tables).
+    """
 
     table: RateTable
     period: HalfYear
     percent: Decimal
     source: str
-    verified: bool
+    status: RateStatus
     file: str
+    recorded_at: datetime | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.status is RateStatus.VERIFIED
+
+    @property
+    def usable(self) -> bool:
+        """Verified or fetched from the official source: a claim may be computed on it without a flag."""
+        return self.status is not RateStatus.UNVERIFIED
 
 
 @dataclass(frozen=True)
@@ -77,7 +109,7 @@ class HalfYearTable:
                 table=str(self.table),
                 period=str(period),
             )
-        if not entry.verified and not allow_unverified:
+        if not entry.usable and not allow_unverified:
             raise UnverifiedRateError(
                 f"the {self.table} for {period} in {self.file} ({entry.percent}) is marked unverified; "
                 "confirm it from the source and set `verified: true`, or allow unverified rates explicitly",
@@ -128,18 +160,61 @@ class MroHistory:
 
 @dataclass(frozen=True)
 class RateBook:
-    """Every rate table the late-payment rules read; build it once with `load_rate_book` and reuse it."""
+    """Every rate table the late-payment rules read; build it once with `load_rate_book` and reuse it.
+
+    `notes` say where stored rows and the code tables disagree (see `with_stored`).
+    """
 
     tables: Mapping[RateTable, HalfYearTable]
     mro_history: MroHistory
+    notes: tuple[str, ...] = ()
 
     def rate_for(
         self, table: RateTable, period: HalfYear, *, allow_unverified: bool = False
     ) -> PublishedRate:
         return self.tables[table].rate_for(period, allow_unverified=allow_unverified)
 
+    def entry(self, table: RateTable, period: HalfYear) -> PublishedRate | None:
+        """The row for `period` whatever its status, or None."""
+        return self.tables[table].entries.get(period)
+
     def periods(self, table: RateTable) -> tuple[HalfYear, ...]:
         return self.tables[table].periods()
+
+    def with_stored(self, rows: Iterable[PublishedRate]) -> RateBook:
+        """This book with the stack's stored rows merged in, row by row, the more trusted one winning.
+
+        A verified code-table row always stays: a stored row that differs from it is kept out and noted,
+        since the tables were checked against the official values. Otherwise the better status wins
+        (verified > fetched > unverified), a stored row winning a tie because it is the newer reading.
+        """
+        entries = {table: dict(half_years.entries) for table, half_years in self.tables.items()}
+        notes = list(self.notes)
+        for row in rows:
+            current = entries[row.table].get(row.period)
+            if current is None:
+                entries[row.table][row.period] = row
+                continue
+            same = current.percent == row.percent
+            if current.verified and current.file != row.file:
+                if not same:
+                    notes.append(
+                        f"{row.table} {row.period}: stored {row.status} value {row.percent} differs from the "
+                        f"verified {current.percent} in {current.file}; the verified value is kept"
+                    )
+                continue
+            if row.status.rank >= current.status.rank:
+                if not same:
+                    notes.append(
+                        f"{row.table} {row.period}: {row.status} value {row.percent} ({row.file}) replaces "
+                        f"{current.status} {current.percent} ({current.file})"
+                    )
+                entries[row.table][row.period] = row
+        tables = {
+            table: HalfYearTable(table, self.tables[table].file, by_period)
+            for table, by_period in entries.items()
+        }
+        return RateBook(tables=tables, mro_history=self.mro_history, notes=tuple(notes))
 
 
 def load_rate_book(directory: Path | str | None = None) -> RateBook:
@@ -229,7 +304,7 @@ def _half_year_tables(
                 period=period,
                 percent=_percent(raw.get(column), f"{where}, {column}"),
                 source=source.strip(),
-                verified=verified,
+                status=RateStatus.VERIFIED if verified else RateStatus.UNVERIFIED,
                 file=file,
             )
     return {table: HalfYearTable(table, file, by_period) for table, by_period in entries.items()}
