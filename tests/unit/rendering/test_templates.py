@@ -172,7 +172,7 @@ def test_the_wording_escalates_from_courtesy_to_hand_off(language: str):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_penalties_are_claimed_only_from_the_step_that_claims_them(language: str):
-    word = {"fr": "Pénalités de retard et indemnité", "en": "Late-payment interest and indemnity"}[language]
+    word = {"fr": "Pénalités de retard arrêtées au", "en": "Late-payment penalties to"}[language]
 
     assert word not in render_step("reminder_1", language, "full").text
     assert word in render_step("reminder_2", language, "full").text

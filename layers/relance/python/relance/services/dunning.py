@@ -309,6 +309,8 @@ def _produce(
                 if Action.CALL_TASK in decision.channels
                 else None,
                 claims=produced.claims,
+                country=settings.country,
+                mediator=settings.consumer_mediator,
             )
             produced.message_id = _send_email(
                 ctx,

@@ -20,15 +20,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from relance.config import Company
+from relance.config import Company, ConsumerMediator
 from relance.domain.amounts import ZERO, round_money
 from relance.domain.cases import CaseAction
 from relance.domain.models import Case, CaseMessage, Customer, CustomerKind, Invoice, MessageKind
+from relance.domain.money import LegalBasis, UnsupportedJurisdiction, legal_basis_for
 from relance.domain.policy import Action, Policy, Step
 from relance.services.documents import (
     company_context,
     customer_context,
     invoice_line,
+    law_context,
     payment_reference,
     totals,
 )
@@ -124,6 +126,8 @@ def message_context(
     today: date,
     account_manager: str | None,
     claims: Mapping[str, Claim],
+    country: str = "FR",
+    mediator: ConsumerMediator | None = None,
 ) -> dict[str, Any]:
     """The variables of the day's email (docs/documents.md lists them)."""
     step = parts.step
@@ -156,6 +160,8 @@ def message_context(
         today=today,
         account_manager=account_manager,
         reference_invoices=[*parts.listed, *parts.upcoming],
+        country=country,
+        mediator=mediator,
     )
     context.update(
         {
@@ -180,6 +186,7 @@ def message_context(
             == {line["number"] for line in lines},
             # The invoices by stage, so that the opening words can speak of each group as it is.
             "stages": stage_groups(lines),
+            "contractual": any(line["claim"] and line["claim"]["contractual"] for line in [*lines, *settled]),
         }
     )
     return context
@@ -211,6 +218,8 @@ def base_context(
     today: date,
     account_manager: str | None,
     reference_invoices: Sequence[Invoice],
+    country: str = "FR",
+    mediator: ConsumerMediator | None = None,
 ) -> dict[str, Any]:
     """The variables every customer message has, whatever it is about (templates are strict: every key a
     template may read is present, empty or None when unknown)."""
@@ -242,6 +251,10 @@ def base_context(
         "catch_up": False,
         "notices_cover_all": False,
         "stages": stage_groups(lines),
+        # The law the message cites: the creditor's country and the debtor's kind (templates/*/law/).
+        "law": law_context(_basis(country, customer)),
+        "contractual": False,
+        "mediator": {"name": mediator.name, "url": mediator.url} if mediator else None,
     }
 
 
@@ -270,7 +283,11 @@ def claim_totals(
     lines: Sequence[dict[str, Any]], settled: Sequence[dict[str, Any]] = ()
 ) -> list[dict[str, Any]]:
     """Per currency: the principal listed, the penalties and indemnities of the same invoices and of those
-    paid since they were claimed, and the total claimed; `incomplete` when some interest is not known."""
+    paid since they were claimed, and the total claimed; `incomplete` when some interest is not known.
+
+    Interest counts in the invoice's currency, each fixed indemnity in the currency the law fixes it in (a
+    GBP invoice under French law: its interest in GBP, its 40 EUR in EUR): nothing converted, nothing lost.
+    """
     by_currency: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"principal": ZERO, "interest": ZERO, "indemnity": ZERO, "incomplete": False, "claims": []}
     )
@@ -280,11 +297,14 @@ def claim_totals(
         claim = line["claim"]
         if claim is None:
             continue
-        entry = by_currency[line["currency"]]
-        entry["claims"].append(claim)
-        entry["interest"] += line["interest"] or ZERO
-        entry["indemnity"] += line["indemnity"] or ZERO
-        entry["incomplete"] = entry["incomplete"] or claim["incomplete"]
+        own = by_currency[line["currency"]]
+        own["claims"].append(claim)
+        own["interest"] += line["interest"] or ZERO
+        own["incomplete"] = own["incomplete"] or claim["incomplete"]
+        fixed = by_currency[claim["indemnity_currency"] or line["currency"]]
+        fixed["indemnity"] += claim["indemnity"] or ZERO
+        if fixed is not own:
+            fixed["claims"].append(claim)
     result = []
     for currency, entry in sorted(by_currency.items()):
         interest = round_money(entry["interest"], currency)
@@ -315,6 +335,7 @@ def amounts_add_up(context: Mapping[str, Any]) -> list[str]:
         problems.append(f"Total dû {stated} is not the sum of the balances listed {dict(listed)}")
     for total in context["penalties"]:
         currency = total["currency"]
+        # A currency that holds only fixed indemnities (40 EUR for a GBP invoice) lists no principal.
         if total["principal"] != listed.get(currency, ZERO):
             problems.append(
                 f"principal claimed {total['principal']} is not Total dû {listed.get(currency, ZERO)}"
@@ -322,3 +343,10 @@ def amounts_add_up(context: Mapping[str, Any]) -> list[str]:
         if total["total"] != total["principal"] + total["interest"] + total["indemnity"]:
             problems.append(f"total claimed {total['total']} is not principal + penalties + indemnity")
     return problems
+
+
+def _basis(country: str, customer: Customer) -> LegalBasis | None:
+    try:
+        return legal_basis_for(country, customer.kind)
+    except UnsupportedJurisdiction:
+        return None
