@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -50,6 +51,18 @@ class Settings:
     # Object Lock on evidence: GOVERNANCE (a permitted person may lift it; the template denies that by
     # default) or COMPLIANCE (nobody may, until the retention date).
     object_lock_mode: str = "GOVERNANCE"
+    # The account's SES maximum send rate (`aws sesv2 get-account`: SendQuota.MaxSendRate, recipients a
+    # second) and the most worker instances at once (MaximumConcurrency of the queue's event source): each
+    # instance paces its sends to their quotient, so that together they stay under the rate. None: unpaced.
+    ses_send_rate: float | None = None
+    worker_concurrency: int = 1
+
+    @property
+    def send_rate_per_worker(self) -> float | None:
+        """Recipients a second one worker instance may send to; None when sends are not paced."""
+        if self.ses_send_rate is None:
+            return None
+        return self.ses_send_rate / self.worker_concurrency
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -113,6 +126,8 @@ class Settings:
             notice_retention_days=integer("NOTICE_RETENTION_DAYS", 1826),
             interest_rate_mode=_rate_mode(env.get("INTEREST_RATE_MODE", "split")),
             object_lock_mode=_lock_mode(env.get("OBJECT_LOCK_MODE", "GOVERNANCE")),
+            ses_send_rate=_send_rate(env.get("SES_SEND_RATE", "")),
+            worker_concurrency=integer("WORKER_CONCURRENCY", 1),
         )
 
 
@@ -128,3 +143,16 @@ def _lock_mode(raw: str) -> str:
     if mode not in {"GOVERNANCE", "COMPLIANCE"}:
         raise ConfigError(f"OBJECT_LOCK_MODE={raw!r} must be GOVERNANCE or COMPLIANCE")
     return mode
+
+
+def _send_rate(raw: str) -> float | None:
+    text = raw.strip()
+    if not text:
+        return None
+    try:
+        rate = float(text)
+    except ValueError:
+        raise ConfigError(f"SES_SEND_RATE={raw!r} is not a number (SES's maximum send rate)") from None
+    if not math.isfinite(rate) or rate <= 0:
+        raise ConfigError(f"SES_SEND_RATE={raw!r} must be a positive number of recipients a second")
+    return rate
