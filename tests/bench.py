@@ -282,9 +282,17 @@ def bench_pipeline() -> list[tuple[str, str]]:
 
 def main() -> None:
     print(f"Relance benchmark on {os.cpu_count()} CPU(s), Python {sys.version.split()[0]}")
-    from tests.benchmarks import ingest
+    from tests.benchmarks import ingest, scale
 
-    for section in (bench_rendering, bench_engine, bench_cold_start, layer.run, ingest.run, bench_pipeline):
+    for section in (
+        bench_rendering,
+        bench_engine,
+        bench_cold_start,
+        layer.run,
+        ingest.run,
+        bench_pipeline,
+        scale.run,
+    ):
         for label, figure in section():
             print(f"  {label:<58} {figure}")
 
