@@ -49,6 +49,8 @@ FROM_PARAMETERS = {
     "NOTICE_RETENTION_DAYS": "NoticeRetentionDays",
     "OBJECT_LOCK_MODE": "ObjectLockMode",
     "INTEREST_RATE_MODE": "InterestRateMode",
+    "SES_SEND_RATE": "SesSendRate",
+    "WORKER_CONCURRENCY": "WorkerConcurrency",
 }
 # The embedded AWS's region and fake credentials (relance_tools.devstack): nothing sent there reaches AWS.
 EMBEDDED_REGION = "eu-west-3"

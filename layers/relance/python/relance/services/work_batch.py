@@ -110,10 +110,12 @@ def work_batch(
     """
     outcome = BatchOutcome()
     reserve = time_reserve_ms(ctx.settings)
+    unstarted = 0
     for position, record in enumerate(records):
         message = WorkMessage.from_record(record)
         if position > 0 and remaining_ms() < reserve:
             outcome.hand_back(message, 0, f"not started: less than {reserve} ms left in the invocation")
+            unstarted += 1
             continue
         customer_id = None
         try:
@@ -146,10 +148,9 @@ def work_batch(
             },
         )
         outcome.results.append(result)
-    handed_back = len(outcome.redeliveries) - sum(1 for item in outcome.redeliveries if item.delay_seconds)
-    if handed_back:
-        logger.warning("customers handed back unstarted", extra={"count": handed_back})
-        count_metric("HandedBackUnstarted", handed_back)
+    if unstarted:
+        logger.warning("customers handed back unstarted", extra={"count": unstarted})
+        count_metric("HandedBackUnstarted", unstarted)
     if outcome.redeliveries:
         try:
             redeliver(outcome.redeliveries)
