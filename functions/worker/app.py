@@ -13,7 +13,9 @@ from relance.bootstrap import runtime
 from relance.services.work_batch import Redelivery, work_batch
 
 logger = Logger()
-tracer = Tracer()
+# Every call the worker makes goes through botocore: patching all the libraries X-Ray knows would import
+# sqlite3 and probe a dozen database drivers at each cold start.
+tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
 
 
