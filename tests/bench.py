@@ -281,11 +281,9 @@ def bench_pipeline() -> list[tuple[str, str]]:
 
 
 def main() -> None:
-    from tests.benchmarks import replies
+    from tests.benchmarks import ingest, replay, replies, scale
 
     print(f"Relance benchmark on {os.cpu_count()} CPU(s), Python {sys.version.split()[0]}")
-    from tests.benchmarks import ingest, replay
-
     sections = (
         bench_rendering,
         bench_engine,
@@ -295,6 +293,7 @@ def main() -> None:
         replay.run,
         replies.run,
         bench_pipeline,
+        scale.run,
     )
     for section in sections:
         for label, figure in section():

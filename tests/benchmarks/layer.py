@@ -116,6 +116,7 @@ def run() -> list[tuple[str, str]]:
     figures = []
     with tempfile.TemporaryDirectory() as scratch:
         timed = Path(scratch) / "timed"
+        make("layer-install", timed, host)
         make("layer-trim", timed, host)  # the layer before its bytecode: Lambda compiles every module
         site = timed / "python"
         without = {name: median_import_ms(python, site, name, 3) for name in HANDLERS}

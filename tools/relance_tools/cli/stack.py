@@ -53,6 +53,8 @@ FROM_PARAMETERS = {
     "CONSUMER_MEDIATOR": "ConsumerMediator",
     "POSTAL_DELAY_DAYS": "PostalDelayDays",
     "CREDITOR_REGION": "CreditorRegion",
+    "SES_SEND_RATE": "SesSendRate",
+    "WORKER_CONCURRENCY": "WorkerConcurrency",
 }
 # The embedded AWS's region and fake credentials (relance_tools.devstack): nothing sent there reaches AWS.
 EMBEDDED_REGION = "eu-west-3"

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from relance.adapters.bus import EventBusPublisher
     from relance.adapters.dynamo.repositories import DynamoBook, DynamoEventLog
     from relance.adapters.mailer import SesMailer
+    from relance.adapters.pacing import PacedMailer
     from relance.adapters.queue import WorkQueue
     from relance.adapters.store import S3Store
     from relance.rendering.renderer import TemplateRenderer
@@ -88,10 +89,21 @@ class Runtime:
         return DynamoEventLog()
 
     @cached_property
-    def mailer(self) -> SesMailer:
+    def mailer(self) -> SesMailer | PacedMailer:
+        """SES, paced to this instance's share of the account's send rate (relance.adapters.pacing).
+
+        Only on the system clock: a runtime on a simulated clock (the demo's embedded stack) sends to moto,
+        which has no quota, and its seconds are not real ones to wait.
+        """
         from relance.adapters.mailer import SesMailer
 
-        return SesMailer(self.client("sesv2"), self.settings.configuration_set)
+        mailer = SesMailer(self.client("sesv2"), self.settings.configuration_set)
+        rate = self.settings.send_rate_per_worker
+        if rate is None or self.clock is not system_clock:
+            return mailer
+        from relance.adapters.pacing import PacedMailer, TokenBucket
+
+        return PacedMailer(mailer, TokenBucket(rate))
 
     @cached_property
     def store(self) -> S3Store:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -73,6 +74,18 @@ class Settings:
     # The creditor's region where local law adds holidays: "alsace-moselle" (or FR-57, FR-67, FR-68) closes
     # Good Friday and 26 December. Not the AWS region.
     creditor_region: str | None = None
+    # The account's SES maximum send rate (`aws sesv2 get-account`: SendQuota.MaxSendRate, recipients a
+    # second) and the most worker instances at once (MaximumConcurrency of the queue's event source): each
+    # instance paces its sends to their quotient, so that together they stay under the rate. None: unpaced.
+    ses_send_rate: float | None = None
+    worker_concurrency: int = 1
+
+    @property
+    def send_rate_per_worker(self) -> float | None:
+        """Recipients a second one worker instance may send to; None when sends are not paced."""
+        if self.ses_send_rate is None:
+            return None
+        return self.ses_send_rate / self.worker_concurrency
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -140,6 +153,8 @@ class Settings:
             consumer_mediator=_mediator(env.get("CONSUMER_MEDIATOR", "")),
             postal_delay_days=integer("POSTAL_DELAY_DAYS", 3),
             creditor_region=_creditor_region(env.get("CREDITOR_REGION", "")),
+            ses_send_rate=_send_rate(env.get("SES_SEND_RATE", "")),
+            worker_concurrency=integer("WORKER_CONCURRENCY", 1),
         )
 
 
@@ -207,3 +222,16 @@ def _creditor_region(raw: str) -> str | None:
     if region not in _REGIONS:
         raise ConfigError(f"CREDITOR_REGION={raw!r} must be empty or one of {', '.join(sorted(_REGIONS))}")
     return region
+
+
+def _send_rate(raw: str) -> float | None:
+    text = raw.strip()
+    if not text:
+        return None
+    try:
+        rate = float(text)
+    except ValueError:
+        raise ConfigError(f"SES_SEND_RATE={raw!r} is not a number (SES's maximum send rate)") from None
+    if not math.isfinite(rate) or rate <= 0:
+        raise ConfigError(f"SES_SEND_RATE={raw!r} must be a positive number of recipients a second")
+    return rate

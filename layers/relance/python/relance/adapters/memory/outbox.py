@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
 
-from relance.ports import SendUncertain
+from relance.adapters.pacing import recipients
+from relance.ports import SendRefused, SendUncertain
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,39 @@ class MemoryMailer:
             self.lose_next_answer = False
             raise SendUncertain("the answer was lost after the message was accepted")
         return message_id
+
+
+@dataclass
+class SendRateLimit:
+    """SES's maximum send rate, simulated: a MemoryMailer gate refusing (SendRefused, as SesMailer reads a
+    throttling error) what goes beyond `rate` recipients a second on `clock` (seconds, simulated or not).
+
+    SES lets short bursts through without saying how long; this one lets `burst` recipients through at
+    once, one second's worth unless told.
+    """
+
+    rate: float
+    clock: Callable[[], float]
+    burst: float | None = None
+    accepted: int = 0
+    refused: int = 0
+    _tokens: float | None = None
+    _at: float = 0.0
+
+    def __call__(self, message: EmailMessage) -> None:
+        now = self.clock()
+        ceiling = self.burst if self.burst is not None else max(1.0, self.rate)
+        if self._tokens is None:
+            self._tokens, self._at = ceiling, now
+        self._tokens = min(ceiling, self._tokens + max(0.0, now - self._at) * self.rate)
+        self._at = max(self._at, now)
+        cost = recipients(message)
+        # A hair of tolerance: a sender paced exactly at the rate must not be refused for a rounding error.
+        if self._tokens + 1e-9 < cost:
+            self.refused += 1
+            raise SendRefused("SES answered Throttling: Maximum sending rate exceeded.")
+        self._tokens -= cost
+        self.accepted += cost
 
 
 @dataclass
