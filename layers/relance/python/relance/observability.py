@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger, single_metric
@@ -10,6 +11,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 # A child of the handler's Logger: same service name, same JSON format, same Lambda context keys.
 logger = Logger(child=True)
+# The message of every journal line; the saved queries and the dashboard filter on it.
+JOURNAL_MESSAGE = "journal"
 
 
 def event_fields(event: Any) -> dict[str, Any]:
@@ -34,6 +37,11 @@ def event_fields(event: Any) -> dict[str, Any]:
 def log_escalation(event: Any) -> None:
     logger.info("escalation", extra={"escalation": event_fields(event)})
     count_metric("Escalations", step=event.step or event.kind.value, outcome=event.outcome.value)
+
+
+def log_journal(line: Mapping[str, Any]) -> None:
+    """One entry of the escalation log as the journal log group keeps it (relance.services.journal)."""
+    logger.info(JOURNAL_MESSAGE, extra=dict(line))
 
 
 def count_metric(name: str, value: float = 1, **dimensions: str) -> None:
