@@ -47,12 +47,16 @@ class JournalRuntime(Runtime):
 
 
 def enable_stream(rt: Runtime) -> str:
-    """The stream template.yaml declares on the escalation log (the embedded stack creates tables without
-    it); returns its ARN."""
+    """The stream template.yaml declares on the escalation log, enabled if the embedded stack created the
+    table without it; returns its ARN."""
+    dynamodb = rt.client("dynamodb")
+    table = dynamodb.describe_table(TableName=rt.settings.events_table)["Table"]
+    if table.get("StreamSpecification", {}).get("StreamEnabled"):
+        return str(table["LatestStreamArn"])
     specification = load_template(template_path())["Resources"]["EventsTable"]["Properties"][
         "StreamSpecification"
     ]
-    response = rt.client("dynamodb").update_table(
+    response = dynamodb.update_table(
         TableName=rt.settings.events_table, StreamSpecification={"StreamEnabled": True, **specification}
     )
     return str(response["TableDescription"]["LatestStreamArn"])
