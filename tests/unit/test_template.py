@@ -474,7 +474,12 @@ def test_work_queue_outlasts_the_worker(cfn: dict[str, Any]) -> None:
     queue = cfn["Resources"]["WorkQueue"]["Properties"]
     assert queue["VisibilityTimeout"] >= 6 * worker["Timeout"]
     assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["WorkDeadLetterQueue", "Arn"]}
-    (mapping,) = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    (mapping,) = [
+        r
+        for r in cfn["Resources"].values()
+        if r["Type"] == "AWS::Lambda::EventSourceMapping"
+        and r["Properties"]["FunctionName"] == {"Ref": "WorkerFunction"}
+    ]
     assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert "MaximumConcurrency" in mapping["Properties"]["ScalingConfig"]
 
@@ -679,7 +684,8 @@ def test_data_at_rest_is_encrypted(cfn: dict[str, Any]) -> None:
     resources = cfn["Resources"]
     queues = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::SQS::Queue"]
     tables = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::DynamoDB::Table"]
-    assert len(queues) == 5
+    # Every queue and table, whatever their number: a new one cannot slip in unencrypted.
+    assert len(queues) >= 5
     assert len(tables) == 3
     for queue in queues:
         assert queue.get("SqsManagedSseEnabled") is True or queue.get("KmsMasterKeyId"), queue
@@ -940,9 +946,111 @@ def test_personal_data_is_masked_in_logs_and_kept_out_of_traces_by_default(
     assert parameter["Default"] == "false"
     assert parameter["AllowedValues"] == ["false", "true"]
     functions = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == 4
+    assert len(functions) >= 5
     for function in functions:
         variables = function["Properties"]["Environment"]["Variables"]
         assert variables["LOG_PERSONAL_DATA"] == {"Ref": "LogPersonalData"}
         assert variables["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
         assert variables["POWERTOOLS_TRACER_CAPTURE_ERROR"] == "false"
+
+
+# ---------------------------------------------------------------- the journal
+
+
+def test_every_entry_of_the_escalation_log_reaches_the_journal(cfn: dict[str, Any]) -> None:
+    """Whoever writes to the log (a function, or a lever run from a laptop), its stream carries the item to
+    the journal function; a batch that keeps failing is bisected, then kept in a DLQ that is watched."""
+    resources = cfn["Resources"]
+    assert resources["EventsTable"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    (mapping,) = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::EventSourceMapping"
+        and r["Properties"]["FunctionName"] == {"Ref": "JournalFunction"}
+    ]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["EventsTable", "StreamArn"]}
+    assert mapping["StartingPosition"] == "TRIM_HORIZON"
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert 0 <= mapping["MaximumRetryAttempts"] <= 10
+    assert mapping["MaximumRecordAgeInSeconds"] <= 86400  # a stream keeps its records 24 hours
+    assert 1 <= mapping["BatchSize"] <= 1000
+    failure = mapping["DestinationConfig"]["OnFailure"]["Destination"]
+    assert failure == {"Fn::GetAtt": ["JournalDeadLetterQueue", "Arn"]}
+    watched = {
+        json.dumps(r["Properties"]["Dimensions"][0]["Value"], sort_keys=True)
+        for r in resources.values()
+        if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"].get("Dimensions")
+    }
+    assert json.dumps({"Fn::GetAtt": ["JournalDeadLetterQueue", "QueueName"]}) in watched
+    function = resources["JournalFunction"]["Properties"]
+    assert function["LoggingConfig"]["LogGroup"] == {"Ref": "JournalLogGroup"}
+    group = resources["JournalLogGroup"]["Properties"]
+    assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_the_journal_reads_the_logs_stream_and_customers_names_and_nothing_else(cfn: dict[str, Any]) -> None:
+    role = _function_roles(cfn)["JournalFunction"]
+    allowed = {
+        (action, target)
+        for action, target in _allowed_actions(role)
+        if action.split(":")[0] in {"dynamodb", "s3", "ses", "sqs", "events"}
+    }
+
+    assert allowed == {
+        ("dynamodb:DescribeStream", "EventsTable"),
+        ("dynamodb:GetRecords", "EventsTable"),
+        ("dynamodb:GetShardIterator", "EventsTable"),
+        ("dynamodb:ListStreams", "EventsTable"),
+        ("dynamodb:BatchGetItem", "CustomersTable"),
+        ("sqs:SendMessage", "JournalDeadLetterQueue"),
+    }
+    # The stream, not the table: the journal cannot read the log's items any other way.
+    [stream] = {
+        json.dumps(statement["Resource"], sort_keys=True)
+        for statement in _allowed_statements(role)
+        if "dynamodb:GetRecords" in _as_list(statement["Action"])
+    }
+    assert stream == json.dumps({"Fn::Sub": "${EventsTable.Arn}/stream/*"})
+
+
+def _dashboard(sam: dict[str, Any]) -> str:
+    return str(sam["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"])
+
+
+def test_every_dead_letter_queue_is_on_the_dashboard_and_alarmed(sam: dict[str, Any]) -> None:
+    resources = sam["Resources"]
+    queues = [
+        logical_id
+        for logical_id, resource in resources.items()
+        if resource["Type"] == "AWS::SQS::Queue" and "DeadLetter" in logical_id
+    ]
+    alarmed = [
+        r["Properties"]["Dimensions"][0]["Value"]
+        for r in resources.values()
+        if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"].get("Dimensions")
+    ]
+    assert "JournalDeadLetterQueue" in queues
+    for queue in queues:
+        assert f"${{{queue}.QueueName}}" in _dashboard(sam), queue
+        assert {"Fn::GetAtt": [queue, "QueueName"]} in alarmed, queue
+
+
+def test_the_dashboard_reads_the_journal_and_the_digests_aging(sam: dict[str, Any]) -> None:
+    body = _dashboard(sam)
+    widgets = json.loads(_SUB_VARIABLE.sub("resolved", body))["widgets"]
+    titles = [widget["properties"]["title"] for widget in widgets]
+
+    assert body.count("SOURCE '${JournalLogGroup}'") >= 4
+    for wanted in ("Sends per step", "Amount under escalation", "Amount by age", "Held customers"):
+        assert any(title.startswith(wanted) for title in titles), wanted
+    # The morning digest's metric (another function emits it): Relance/Digest AgingAmount by Bucket, Currency.
+    assert 'SELECT MAX(AgingAmount) FROM \\"Relance/Digest\\" GROUP BY Bucket, Currency' in body
+    # Widgets do not overlap on the 24-column grid.
+    cells = set()
+    for widget in widgets:
+        for x in range(widget["x"], widget["x"] + widget["width"]):
+            for y in range(widget["y"], widget["y"] + widget["height"]):
+                assert (x, y) not in cells, widget["properties"]["title"]
+                cells.add((x, y))
+        assert widget["x"] + widget["width"] <= 24

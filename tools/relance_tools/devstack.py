@@ -540,6 +540,8 @@ def _create_table(name: str, properties: dict[str, Any]) -> None:
             kwargs[key] = properties[key]
     if properties.get("SSESpecification", {}).get("SSEEnabled"):
         kwargs["SSESpecification"] = {"Enabled": True}
+    if "StreamSpecification" in properties:
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, **properties["StreamSpecification"]}
     client.create_table(**kwargs)
     if properties.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled"):
         client.update_continuous_backups(

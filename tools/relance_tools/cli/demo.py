@@ -142,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
                 # SES reports each delivery back the same day; hand-off packs list these statuses.
                 pipeline.report_deliveries()
         timeline = _collect(pipeline, out)
+        _journal(pipeline, log_stream)
         _print_summary(timeline, ingest, out, time.monotonic() - started, sys.stdout)
         if args.serve:
             _serve(aws, stack, pipeline.runtime.calendar.local_date(pipeline.clock()), out)
@@ -236,6 +237,26 @@ def _collect(pipeline: Any, out: Path) -> list[dict[str, Any]]:
         json.dumps(timeline, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     return timeline
+
+
+def _journal(pipeline: Any, log_stream: TextIO) -> None:
+    """The journal's lines for every entry of the log, into lambda-logs.jsonl: what the journal function
+    writes from the events table's stream on AWS (the embedded tables have no stream)."""
+    from aws_lambda_powertools import Logger
+
+    from relance import observability
+    from relance.services.journal import journal_events
+
+    rt = pipeline.runtime
+    events = [e for c in rt.book.all_customers() for e in rt.events.for_customer(c.customer_id)]
+    # The services log under the service name they saw when first imported, which was before the stack's
+    # environment named it: write through that parent.
+    handler = Logger(service=observability.logger.service).registered_handler
+    previous = handler.setStream(log_stream)
+    try:
+        journal_events(rt.book, sorted(events, key=lambda event: event.recorded_at))
+    finally:
+        handler.setStream(previous)
 
 
 def _timeline(rt: Any) -> list[dict[str, Any]]:

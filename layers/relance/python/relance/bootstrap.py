@@ -21,6 +21,7 @@ from relance.ports import Clock
 if TYPE_CHECKING:
     from relance.adapters.bus import EventBusPublisher
     from relance.adapters.dynamo.repositories import DynamoBook, DynamoEventLog
+    from relance.adapters.dynamo.stream import StreamImages
     from relance.adapters.mailer import SesMailer
     from relance.adapters.pacing import PacedMailer
     from relance.adapters.queue import WorkQueue
@@ -104,6 +105,13 @@ class Runtime:
         from relance.adapters.pacing import PacedMailer, TokenBucket
 
         return PacedMailer(mailer, TokenBucket(rate))
+
+    @cached_property
+    def stream_images(self) -> StreamImages:
+        """Reads the escalation log's items as its DynamoDB stream delivers them (the journal function)."""
+        from relance.adapters.dynamo.stream import StreamImages
+
+        return StreamImages()
 
     @cached_property
     def store(self) -> S3Store:

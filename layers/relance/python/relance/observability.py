@@ -22,6 +22,8 @@ from relance.config import log_personal_data
 
 # A child of the handler's Logger: same service name, same JSON format, same Lambda context keys.
 logger = Logger(child=True)
+# The message of every journal line; the saved queries and the dashboard filter on it.
+JOURNAL_MESSAGE = "journal"
 
 # Addresses in free text (an SES refusal, a contact-status reason). The domain goes too: a family's own
 # domain names the family; the customer_id on the same line is how a person finds the address. Bounded like
@@ -53,6 +55,10 @@ PERSONAL_FIELDS = frozenset(
     }
 )
 MASKED = "<masked>"
+# A line's `customer_kind`: a company's name is not personal data and is shown in the journal, where a
+# finance team reads who each entry concerns; a person's (a consumer, an entrepreneur individuel) is masked.
+COMPANY = "company"
+PERSON = "person"
 MASKED_EMAIL = "<email>"
 # The attributes every LogRecord has: what is not one of them came in `extra=`.
 _RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
@@ -92,7 +98,10 @@ class PersonalDataFilter(logging.Filter):
             record.msg, record.args = mask_text(record.getMessage()), None
         else:
             record.msg = mask_personal_data(record.msg)  # Powertools logs a dict (an event) as it is
+        company = getattr(record, "customer_kind", None) == COMPANY
         for key, value in list(vars(record).items()):
+            if key == "customer_name" and company:
+                continue
             if key not in _RECORD_ATTRIBUTES:
                 setattr(record, key, _mask_field(key, value))
         if record.exc_info and record.exc_info[0] is not None:
@@ -144,6 +153,11 @@ def event_fields(event: Any) -> dict[str, Any]:
 def log_escalation(event: Any) -> None:
     logger.info("escalation", extra={"escalation": event_fields(event)})
     count_metric("Escalations", step=event.step or event.kind.value, outcome=event.outcome.value)
+
+
+def log_journal(line: Mapping[str, Any]) -> None:
+    """One entry of the escalation log as the journal log group keeps it (relance.services.journal)."""
+    logger.info(JOURNAL_MESSAGE, extra=dict(line))
 
 
 def count_metric(name: str, value: float = 1, **dimensions: str) -> None:

@@ -149,6 +149,12 @@ def standing(customer: Customer) -> tuple[Standing, str]:
     return Standing.UNKNOWN, "legal_form_unknown"
 
 
+def names_a_person(customer: Customer) -> bool:
+    """Whether the customer's name is a natural person's: a consumer's, or an entrepreneur individuel's
+    (whose trade name is usually their own). Data protection covers those names, not a company's."""
+    return customer.kind is CustomerKind.CONSUMER or _words(customer.legal_form or "") in _INDIVIDUAL
+
+
 # ---------------------------------------------------------------- where the debtor is
 
 
