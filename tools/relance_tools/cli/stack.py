@@ -49,6 +49,7 @@ FROM_PARAMETERS = {
     "NOTICE_RETENTION_DAYS": "NoticeRetentionDays",
     "OBJECT_LOCK_MODE": "ObjectLockMode",
     "INTEREST_RATE_MODE": "InterestRateMode",
+    "DIGEST_RECIPIENTS": "DigestRecipients",
 }
 # The embedded AWS's region and fake credentials (relance_tools.devstack): nothing sent there reaches AWS.
 EMBEDDED_REGION = "eu-west-3"

@@ -50,6 +50,8 @@ class Settings:
     # Object Lock on evidence: GOVERNANCE (a permitted person may lift it; the template denies that by
     # default) or COMPLIANCE (nobody may, until the retention date).
     object_lock_mode: str = "GOVERNANCE"
+    # Who receives the morning digest (the finance team); empty: the digest is only written to the bucket.
+    digest_recipients: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -113,6 +115,7 @@ class Settings:
             notice_retention_days=integer("NOTICE_RETENTION_DAYS", 1826),
             interest_rate_mode=_rate_mode(env.get("INTEREST_RATE_MODE", "split")),
             object_lock_mode=_lock_mode(env.get("OBJECT_LOCK_MODE", "GOVERNANCE")),
+            digest_recipients=_addresses(env.get("DIGEST_RECIPIENTS", "")),
         )
 
 
@@ -128,3 +131,10 @@ def _lock_mode(raw: str) -> str:
     if mode not in {"GOVERNANCE", "COMPLIANCE"}:
         raise ConfigError(f"OBJECT_LOCK_MODE={raw!r} must be GOVERNANCE or COMPLIANCE")
     return mode
+
+
+def _addresses(raw: str) -> tuple[str, ...]:
+    """Comma-separated addresses. Checked where they are used (the digest names a bad one in its log and
+    record) rather than here: every function reads the settings, and a typo in who receives the digest
+    must not stop the dunning."""
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
