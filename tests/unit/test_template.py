@@ -30,6 +30,7 @@ from relance.adapters.memory import memory_context
 from relance.adapters.memory.context import ManualClock
 from relance.adapters.store import S3Store
 from relance.domain.calendar import BusinessCalendar
+from relance.services import digest
 from relance.services.dunning import process_customer
 from relance.services.planner import RunRequest, plan_day, run_request
 
@@ -220,7 +221,9 @@ def test_functions_rebuild_the_bucket_name_the_way_the_bucket_does(sam: dict[str
             text = arn if isinstance(arn, str) else arn[0]
             if ":s3:::" in text:
                 assert isinstance(arn, list), (logical_id, text)
-                assert text.startswith(f"arn:${{AWS::Partition}}:s3:::{name}/"), (logical_id, text)
+                bucket = f"arn:${{AWS::Partition}}:s3:::{name}"
+                # The bucket itself for s3:ListBucket (the digest's), its objects for everything else.
+                assert text == bucket or text.startswith(f"{bucket}/"), (logical_id, text)
                 assert arn[1] == variables, logical_id
                 checked += 1
     assert checked >= 4  # ingest: incoming/ and reports/; worker: notices/ and tasks/
@@ -417,8 +420,18 @@ def test_function_roles_have_no_wildcard_data_access(cfn: dict[str, Any]) -> Non
 # ---------------------------------------------------------------- wiring
 
 
+def _schedule_of(cfn: dict[str, Any], function: str) -> dict[str, Any]:
+    (schedule,) = [
+        r
+        for r in cfn["Resources"].values()
+        if r["Type"] == "AWS::Scheduler::Schedule"
+        and r["Properties"]["Target"]["Arn"] == {"Fn::GetAtt": [function, "Arn"]}
+    ]
+    return schedule
+
+
 def test_schedule_input_keeps_the_scheduled_day(cfn: dict[str, Any]) -> None:
-    (schedule,) = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule"]
+    schedule = _schedule_of(cfn, "PlannerFunction")
     target = schedule["Properties"]["Target"]
     assert json.loads(target["Input"]) == {
         "scheduled_time": "<aws.scheduler.scheduled-time>",
@@ -441,7 +454,7 @@ def test_schedule_input_keeps_the_scheduled_day(cfn: dict[str, Any]) -> None:
 def test_the_planner_reads_the_scheduled_day_from_the_input(sam: dict[str, Any], cfn: dict[str, Any]) -> None:
     """What the scheduler delivers, placeholders filled in, names the day it was meant for, even when a
     retry runs after midnight."""
-    (schedule,) = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule"]
+    schedule = _schedule_of(cfn, "PlannerFunction")
     delivered = (
         schedule["Properties"]["Target"]["Input"]
         .replace("<aws.scheduler.scheduled-time>", "2026-03-02T07:00:00Z")
@@ -1044,8 +1057,14 @@ def test_the_dashboard_reads_the_journal_and_the_digests_aging(sam: dict[str, An
     assert body.count("SOURCE '${JournalLogGroup}'") >= 4
     for wanted in ("Sends per step", "Amount under escalation", "Amount by age", "Held customers"):
         assert any(title.startswith(wanted) for title in titles), wanted
-    # The morning digest's metric (another function emits it): Relance/Digest AgingAmount by Bucket, Currency.
-    assert 'SELECT MAX(AgingAmount) FROM \\"Relance/Digest\\" GROUP BY Bucket, Currency' in body
+    # The morning digest's metric, as services.digest emits it: ReceivablesAging by bucket and currency.
+    assert (
+        'SELECT MAX(ReceivablesAging) FROM SCHEMA(\\"Relance\\", bucket, currency, service) '
+        "GROUP BY currency, bucket" in body
+    )
+    assert re.search(
+        r'gauge_metric\(\s*"ReceivablesAging", [^)]*currency=[^)]*bucket=', inspect.getsource(digest)
+    )
     # Widgets do not overlap on the 24-column grid.
     cells = set()
     for widget in widgets:

@@ -23,6 +23,7 @@ from relance.adapters.memory.context import ManualClock
 from relance.config import Settings
 from relance.observability import logger
 from relance.ports import Renderer
+from relance.services.digest import DigestResult, run_digest
 from relance.services.dunning import DispatchResult, process_customer
 from relance.services.feedback import record_feedback
 from relance.services.ingest import ingest_object
@@ -93,6 +94,11 @@ class MemoryPipeline:
                 self._retry.append(message)
         return results
 
+    def digest(self, day: date) -> DigestResult:
+        """The morning digest, an hour after the day's run (as its schedule has it)."""
+        self.clock.now = self.ctx.calendar.at_opening(day) + timedelta(hours=1, minutes=5)
+        return run_digest(self.ctx, day)
+
     def report_deliveries(self) -> int:
         """SES's delivery report of every message sent since the last call, through the feedback service."""
         sender = self.ctx.settings.sender_email
@@ -121,8 +127,12 @@ def replay(
     start: date,
     days: int,
     progress: Callable[[str], None] | None = None,
+    digest_days: int = 1,
 ) -> list[dict[str, Any]]:
-    """Plays the files day by day as the demo does on its embedded AWS; returns the ingest summaries."""
+    """Plays the files day by day as the demo does on its embedded AWS; returns the ingest summaries.
+
+    The morning digest runs after each of the last `digest_days` days (the demo's is the last day's; more
+    days give its trend earlier digests to compare with)."""
     ingest = [
         pipeline.upload(f"incoming/customers/{customers[0]}", customers[1]),
         pipeline.upload(f"incoming/invoices/{invoices[0]}", invoices[1]),
@@ -150,6 +160,8 @@ def replay(
                 month.failed += 1
         if results:
             pipeline.report_deliveries()
+        if offset >= days - digest_days:
+            pipeline.digest(day)
         last_of_month = (day + timedelta(days=1)).month != day.month or offset == days - 1
         if progress is not None and last_of_month:
             steps = ", ".join(f"{count} {step}" for step, count in sorted(month.by_step.items()))
@@ -164,7 +176,7 @@ def replay(
 def write_outputs(pipeline: MemoryPipeline, out: Path, documents: bool) -> list[dict[str, Any]]:
     """timeline.json always; the emails as sent (.eml), notices, hand-off packs, tasks and reports unless
     documents are off."""
-    for folder in ("emails", "notices", "reports", "tasks", "handoff"):
+    for folder in ("emails", "notices", "reports", "tasks", "handoff", "digest"):
         shutil.rmtree(out / folder, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     entries = timeline(pipeline.ctx)
@@ -179,6 +191,7 @@ def write_outputs(pipeline: MemoryPipeline, out: Path, documents: bool) -> list[
         ("reports/ingest/", "reports"),
         ("tasks/", "tasks"),
         ("handoff/", "handoff"),
+        ("reports/digest/", "digest"),
     ):
         (out / folder).mkdir(exist_ok=True)
         for key in store.keys(prefix):

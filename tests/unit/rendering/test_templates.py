@@ -36,7 +36,9 @@ def email_templates() -> list[str]:
     return sorted(names)
 
 
-STEP_TEMPLATES = [name for name in email_templates() if name != "call_task"]
+# The call sheet and the morning digest go to the creditor's own people, with contexts of their own
+# (tests/unit/services/test_digest.py renders the digest).
+STEP_TEMPLATES = [name for name in email_templates() if name not in ("call_task", "digest")]
 VARIANTS = ("full", "minimal")
 
 

@@ -144,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
         timeline = _collect(pipeline, out)
         _journal(pipeline, log_stream)
         _print_summary(timeline, ingest, out, time.monotonic() - started, sys.stdout)
+        _digest(pipeline, start + timedelta(days=days - 1), out, sys.stdout)
         if args.serve:
             _serve(aws, stack, pipeline.runtime.calendar.local_date(pipeline.clock()), out)
     return 0
@@ -257,6 +258,35 @@ def _journal(pipeline: Any, log_stream: TextIO) -> None:
         journal_events(rt.book, sorted(events, key=lambda event: event.recorded_at))
     finally:
         handler.setStream(previous)
+
+
+def _digest(pipeline: Any, day: date, out: Path, stream: TextIO) -> None:
+    """The morning digest of the last simulated day, through its handler as its schedule would invoke it
+    an hour after the daily run; its files are read back from the bucket into OUT/digest/."""
+    from datetime import UTC, datetime
+    from datetime import time as clock_time
+
+    from relance_tools.devstack import repository_root
+
+    event = json.loads((repository_root() / "events" / "schedule.json").read_text(encoding="utf-8"))
+    calendar = pipeline.runtime.calendar
+    moment = datetime.combine(day, clock_time(9, 0), tzinfo=calendar.timezone)
+    event["scheduled_time"] = moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    event["execution_id"] = f"demo-digest-{day.isoformat()}"
+    pipeline.clock.now = moment
+    result = pipeline.invoke("digest", event)
+    folder = out / "digest"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    s3 = pipeline.runtime.client("s3")
+    for key in result["keys"].values():
+        body = s3.get_object(Bucket=pipeline.runtime.settings.bucket, Key=key)["Body"].read()
+        (folder / key.rsplit("/", 1)[-1]).write_bytes(body)
+    print(
+        f"Morning digest of {day.isoformat()}: {folder}/{day.isoformat()}.html (.txt, .csv), "
+        f"{result['attention']} items to act on, email {result['email'].replace('_', ' ')}.",
+        file=stream,
+    )
 
 
 def _timeline(rt: Any) -> list[dict[str, Any]]:

@@ -55,6 +55,7 @@ FROM_PARAMETERS = {
     "CREDITOR_REGION": "CreditorRegion",
     "SES_SEND_RATE": "SesSendRate",
     "WORKER_CONCURRENCY": "WorkerConcurrency",
+    "DIGEST_RECIPIENTS": "DigestRecipients",
 }
 # The embedded AWS's region and fake credentials (relance_tools.devstack): nothing sent there reaches AWS.
 EMBEDDED_REGION = "eu-west-3"

@@ -87,6 +87,9 @@ class Settings:
             return None
         return self.ses_send_rate / self.worker_concurrency
 
+    # Who receives the morning digest (the finance team); empty: the digest is only written to the bucket.
+    digest_recipients: tuple[str, ...] = ()
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
@@ -155,6 +158,7 @@ class Settings:
             creditor_region=_creditor_region(env.get("CREDITOR_REGION", "")),
             ses_send_rate=_send_rate(env.get("SES_SEND_RATE", "")),
             worker_concurrency=integer("WORKER_CONCURRENCY", 1),
+            digest_recipients=_addresses(env.get("DIGEST_RECIPIENTS", "")),
         )
 
 
@@ -235,3 +239,10 @@ def _send_rate(raw: str) -> float | None:
     if not math.isfinite(rate) or rate <= 0:
         raise ConfigError(f"SES_SEND_RATE={raw!r} must be a positive number of recipients a second")
     return rate
+
+
+def _addresses(raw: str) -> tuple[str, ...]:
+    """Comma-separated addresses. Checked where they are used (the digest names a bad one in its log and
+    record) rather than here: every function reads the settings, and a typo in who receives the digest
+    must not stop the dunning."""
+    return tuple(part.strip() for part in raw.split(",") if part.strip())

@@ -13,6 +13,7 @@ import logging
 import os
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools import Logger, single_metric
@@ -166,5 +167,18 @@ def count_metric(name: str, value: float = 1, **dimensions: str) -> None:
     if not os.environ.get("POWERTOOLS_METRICS_NAMESPACE"):
         return
     with single_metric(name=name, unit=MetricUnit.Count, value=value) as metric:
+        for key, dimension in dimensions.items():
+            metric.add_dimension(name=key, value=dimension)
+
+
+def gauge_metric(name: str, value: Decimal | int, unit: str = "None", **dimensions: str) -> None:
+    """One EMF metric line for a level measured now (an amount owed, a number of days), not an event counted.
+
+    `unit` is CloudWatch's ("None" for amounts and days, "Count" for numbers of things). Amounts are Decimal
+    everywhere else; CloudWatch keeps doubles, so the conversion happens here, at the boundary, only.
+    """
+    if not os.environ.get("POWERTOOLS_METRICS_NAMESPACE"):
+        return
+    with single_metric(name=name, unit=MetricUnit(unit), value=float(value)) as metric:
         for key, dimension in dimensions.items():
             metric.add_dimension(name=key, value=dimension)
