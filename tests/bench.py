@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -32,128 +31,85 @@ def median_ms(work: Callable[[], object], runs: int) -> tuple[float, float]:
     return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
 
 
-def bench_rendering() -> list[tuple[str, str]]:
-    from relance.config import Company
-    from relance.domain.models import Customer, Invoice
-    from relance.policies import get_policy
-    from relance.rendering.environment import render_email
-    from relance.rendering.pdf import formal_notice_pdf, handoff_summary_pdf
-    from relance.services import documents
-    from relance.services.handoff import collection_route
+def _case_email(template: str, count: int) -> tuple[str, dict]:
+    """The render context of a case message naming `count` overdue invoices, built as the dunning service
+    builds it (tests.unit.rendering.contexts holds the same shapes for the template tests)."""
+    from relance.domain.cases import CaseAction
+    from relance.domain.models import Invoice, MessageKind
+    from relance.domain.policy import Action
+    from relance.services import messages
     from relance.services.penalties import claims_for
+    from tests.unit.rendering import contexts
 
-    company = Company(
-        "Atelier Durand SAS",
-        "917764672",
-        ("12 rue des Ateliers", "75011 Paris"),
-        "FR76 3000 6000 0112 3456 7890 189",
-        "+33 1 84 00 00 00",
-        "compta@durand.example",
-    )
-    customer = Customer(
-        "C1",
-        "Transports Bernard SAS",
-        "direction@bernard.example",
-        siren="914852538",
-        address=("2 rue des Routiers", "59000 Lille"),
-    )
-    invoices = [
+    step = contexts.step_for(template)
+    debtor = contexts.customer(True, "fr")
+    bills = [
         Invoice(
             f"F2026-{n:04d}",
-            "C1",
+            debtor.customer_id,
             date(2026, 1, 2),
-            date(2026, 2, 2) + timedelta(days=n),
+            date(2026, 2, 2) + timedelta(days=n % 20),
             "EUR",
             Decimal("1234.56") * (n + 1),
         )
-        for n in range(5)
+        for n in range(count)
     ]
-    policy = get_policy("fr-b2b-standard")
-    step = policy.steps[policy.index_of("reminder_2")]
-    today = date(2026, 3, 23)
-    claims = claims_for("FR", customer, invoices, today)
-    context = documents.message_context(
-        company=company,
-        customer=customer,
-        step=step,
-        acted=[(invoice, step) for invoice in invoices],
-        others=[],
-        today=today,
+    case = contexts.case_before(step, bills)
+    letter = tuple(bills) if Action.LETTER in step.actions else ()
+    action = CaseAction(case, step, MessageKind.STEP, 0, tuple(bills), letter)
+    claims = claims_for("FR", debtor, bills, contexts.TODAY) if step.claim_penalties else {}
+    context = messages.message_context(
+        company=contexts.company(True),
+        customer=debtor,
+        parts=messages.MessageParts(step=step, actions=(action,), upcoming=()),
+        today=contexts.TODAY,
         account_manager=None,
         claims=claims,
     )
-    letter = documents.letter_context(
-        company=company,
-        customer=customer,
-        invoices=invoices,
-        claims=claims,
-        currency="EUR",
-        today=today,
-        deadline=today + timedelta(days=8),
-    )
-    handoff = documents.handoff_context(
-        company=company,
-        customer=customer,
-        invoices=invoices,
-        claims=claims,
-        today=today,
-        language="fr",
-        dispatch_id="C1#2026-03-23",
-        history=[
-            {
-                "on": today - timedelta(days=30 - 7 * n),
-                "kind": "escalation",
-                "step": step_id,
-                "channels": ["email"],
-                "outcome": "sent",
-                "message_id": f"0102019c-{n:04d}-message-id-from-ses-000000",
-                "invoice_ids": [invoice.invoice_id for invoice in invoices],
-                "reason": None,
-                "actor": "system",
-                "delivery": ["delivered"],
-                "deliveries": [],
-            }
-            for n, step_id in enumerate(("reminder_1", "reminder_2", "reminder_3", "formal_notice"))
-        ],
-        payments=[],
-        notices=[
-            {
-                "on": today - timedelta(days=9),
-                "step": "formal_notice",
-                "key": "notices/C1/2026/03/2026-03-14-formal_notice-EUR.pdf",
-                "sha256": "0" * 64,
-                "currency": "EUR",
-                "invoice_ids": [invoice.invoice_id for invoice in invoices],
-                "deadline": today - timedelta(days=1),
-            }
-        ],
-    )
-    handoff["route"] = collection_route("FR", customer, handoff["claims"])
-    email_median, email_p95 = median_ms(lambda: render_email(step.template, context), 300)
+    return step.template, context
+
+
+def bench_rendering() -> list[tuple[str, str]]:
+    from relance.rendering.environment import render_email
+    from relance.rendering.pdf import formal_notice_pdf, handoff_summary_pdf
+    from relance.services.penalties import claims_for
+    from tests.unit.rendering import contexts
+
+    template, five = _case_email("reminder_2", 5)
+    _, many = _case_email("reminder_3", 25)
+    letter = contexts.letter_context("fr")
+    handoff = contexts.handoff_context("fr")
+    debtor, bills = contexts.customer(True, "fr"), contexts.invoices(True)
+    email_median, email_p95 = median_ms(lambda: render_email(template, five), 300)
+    many_median, many_p95 = median_ms(lambda: render_email("reminder_3", many), 100)
     pdf_median, pdf_p95 = median_ms(lambda: formal_notice_pdf(letter), 60)
     pack_median, pack_p95 = median_ms(lambda: handoff_summary_pdf(handoff), 60)
-    claim_median, _ = median_ms(lambda: claims_for("FR", customer, invoices, today), 300)
+    claim_median, _ = median_ms(lambda: claims_for("FR", debtor, bills, contexts.TODAY), 300)
     return [
         (
             "email render (reminder_2, 5 invoices, text + HTML)",
             f"{email_median:.2f} ms median, {email_p95:.2f} ms p95 (target <= 5 ms)",
         ),
         (
-            "formal notice PDF (5 invoices, A4)",
+            "email render (reminder_3 with penalties, 25 invoices)",
+            f"{many_median:.2f} ms median, {many_p95:.2f} ms p95",
+        ),
+        (
+            f"formal notice PDF ({len(letter['invoices'])} invoices, A4)",
             f"{pdf_median:.2f} ms median, {pdf_p95:.2f} ms p95 (target <= 20 ms)",
         ),
         (
-            "hand-off summary PDF (5 invoices, 4 emails, 1 notice)",
+            "hand-off summary PDF (history, notices, payments)",
             f"{pack_median:.2f} ms median, {pack_p95:.2f} ms p95",
         ),
-        ("late-payment claims (5 invoices)", f"{claim_median:.3f} ms median"),
+        (f"late-payment claims ({len(bills)} invoices)", f"{claim_median:.3f} ms median"),
     ]
 
 
 def bench_engine() -> list[tuple[str, str]]:
     from relance.domain.calendar import BusinessCalendar
     from relance.domain.engine import decide
-    from relance.domain.models import Customer, DunningState, Invoice
+    from relance.domain.models import Customer, Invoice
     from relance.policies import get_policy
 
     calendar = BusinessCalendar()
@@ -167,37 +123,11 @@ def bench_engine() -> list[tuple[str, str]]:
             date(2026, 2, 1) + timedelta(days=n % 40),
             "EUR",
             Decimal("100.00"),
-            dunning=DunningState(("courtesy",), date(2026, 1, 28)),
         )
         for n in range(20)
     ]
     median, _ = median_ms(lambda: decide(customer, invoices, policy, calendar, date(2026, 3, 2)), 300)
-    return [("engine decision (one customer, 20 open invoices)", f"{median:.3f} ms median")]
-
-
-def bench_cold_start() -> list[tuple[str, str]]:
-    figures = []
-    for name in ("ingest", "planner", "worker", "feedback"):
-        code = (
-            "import time,importlib.util,sys;t=time.perf_counter();"
-            f"s=importlib.util.spec_from_file_location('app','{ROOT}/functions/{name}/app.py');"
-            "m=importlib.util.module_from_spec(s);s.loader.exec_module(m);"
-            "print((time.perf_counter()-t)*1000)"
-        )
-        runs = sorted(
-            float(
-                subprocess.run(  # noqa: S603 - our own interpreter on our own handler files
-                    [sys.executable, "-c", code],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                    env={**os.environ, "POWERTOOLS_TRACE_DISABLED": "true"},
-                ).stdout
-            )
-            for _ in range(5)
-        )
-        figures.append((f"cold-start import of functions/{name}/app.py", f"{runs[2]:.0f} ms median of 5"))
-    return figures
+    return [("engine decision (one customer, 20 open invoices, one case)", f"{median:.3f} ms median")]
 
 
 def bench_pipeline() -> list[tuple[str, str]]:
@@ -287,7 +217,6 @@ def main() -> None:
     sections = (
         bench_rendering,
         bench_engine,
-        bench_cold_start,
         layer.run,
         ingest.run,
         replay.run,

@@ -18,15 +18,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 MAKEFILE = ROOT / "layers" / "relance" / "Makefile"
-HANDLERS = ("ingest", "planner", "worker", "feedback")
+# Every function of the stack (functions/<name>/app.py).
+HANDLERS = tuple(sorted(p.parent.name for p in (ROOT / "functions").glob("*/app.py")))
 LAMBDA_ARCH = "aarch64"  # template.yaml: Architectures [arm64]
 
 _IMPORT = (
     "import sys, time\n"
     "sys.path[0:0] = sys.argv[1:3]\n"
-    "start = time.perf_counter()\n"
+    "start, cpu = time.perf_counter(), time.process_time()\n"
     "import app\n"
-    "print((time.perf_counter() - start) * 1000)\n"
+    "print((time.perf_counter() - start) * 1000, (time.process_time() - cpu) * 1000)\n"
 )
 
 
@@ -78,8 +79,10 @@ def lambda_environment(handler: str) -> dict[str, str]:
     }
 
 
-def import_ms(python: str, site: Path, handler: str, *options: str) -> float:
-    """Milliseconds to import functions/<handler>/app.py in a fresh process, as Lambda's init does."""
+def import_ms(python: str, site: Path, handler: str, *options: str) -> tuple[float, float]:
+    """Milliseconds to import functions/<handler>/app.py in a fresh process, as Lambda's init does: wall
+    time and CPU time. On a machine shared with other work the wall time includes waiting for a core; the
+    CPU time is what the import itself costs."""
     output = subprocess.run(  # noqa: S603 - our own interpreter on our own handlers
         [python, "-I", "-S", "-B", *options, "-c", _IMPORT, str(ROOT / "functions" / handler), str(site)],
         check=True,
@@ -88,11 +91,14 @@ def import_ms(python: str, site: Path, handler: str, *options: str) -> float:
         env=lambda_environment(handler),
         cwd=tempfile.gettempdir(),
     ).stdout
-    return float(output.strip().splitlines()[-1])
+    wall, cpu = output.strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
 
 
-def median_import_ms(python: str, site: Path, handler: str, runs: int) -> float:
-    return statistics.median(import_ms(python, site, handler) for _ in range(runs))
+def median_import_ms(python: str, site: Path, handler: str, runs: int) -> tuple[float, float]:
+    """Median wall and CPU milliseconds of `runs` fresh imports."""
+    samples = [import_ms(python, site, handler) for _ in range(runs)]
+    return statistics.median(w for w, _ in samples), statistics.median(c for _, c in samples)
 
 
 def sizes_mb(site: Path) -> tuple[float, float]:
@@ -119,14 +125,15 @@ def run() -> list[tuple[str, str]]:
         make("layer-install", timed, host)
         make("layer-trim", timed, host)  # the layer before its bytecode: Lambda compiles every module
         site = timed / "python"
-        without = {name: median_import_ms(python, site, name, 3) for name in HANDLERS}
+        without = {name: median_import_ms(python, site, name, 3)[0] for name in HANDLERS}
         make("layer-compile", timed, host)
         for name in HANDLERS:
+            wall, cpu = median_import_ms(python, site, name, 11)
             figures.append(
                 (
                     f"layer import of functions/{name}/app.py",
-                    f"{median_import_ms(python, site, name, 5):.0f} ms median of 5 "
-                    f"({without[name]:.0f} ms without bytecode)",
+                    f"{cpu:.0f} ms CPU, {wall:.0f} ms wall, median of 11 (target <= 200 ms; "
+                    f"{without[name]:.0f} ms wall without bytecode)",
                 )
             )
         shipped = build_layer(Path(scratch) / "shipped") if host != LAMBDA_ARCH else site
