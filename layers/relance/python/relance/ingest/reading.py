@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from posixpath import basename
+from typing import TYPE_CHECKING
 
 from relance.ingest.bank import BankFile, read_bank_statement, sniff_bank_statement
 from relance.ingest.decoding import TextEncoding, detect_encoding, open_text
 from relance.ingest.detection import kind_from_columns, kind_from_folder, kind_from_key
-from relance.ingest.einvoice.document import EInvoice
-from relance.ingest.einvoice.reader import read_einvoice_xml, read_facturx_pdf
 from relance.ingest.errors import UnreadableFile
 from relance.ingest.kinds import FileKind
 from relance.ingest.rows import Table
 from relance.ingest.tabular import read_csv_stream, read_json
+
+if TYPE_CHECKING:
+    from relance.ingest.einvoice.document import EInvoice
 
 _ZIP = b"PK\x03\x04"
 _OLE = b"\xd0\xcf\x11\xe0"
@@ -48,6 +50,8 @@ def read_upload(key: str, body: bytes) -> Upload:
     if body.startswith((_ZIP, _OLE)):
         raise UnreadableFile("this is an Excel workbook; save it as CSV (separator ;) and drop the CSV")
     if body.startswith(b"%PDF-"):
+        from relance.ingest.einvoice.reader import read_facturx_pdf  # loaded by the first e-invoice only
+
         return Upload(kind=FileKind.EINVOICE, format="pdf", einvoice=read_facturx_pdf(body))
     # Before the XML and CSV paths: a camt statement is XML and an MT940 is text, neither an e-invoice nor
     # a table, wherever it was dropped (incoming/bank/ or incoming/payments/).
@@ -74,6 +78,9 @@ def read_upload(key: str, body: bytes) -> Upload:
 
 def _einvoice(body: bytes, encoding: TextEncoding) -> EInvoice:
     """Expat reads the bytes (and their declared encoding) itself, except a Windows-1252 file."""
+    # The XML readers load with the first e-invoice, not at every ingest's cold start: most files are CSV.
+    from relance.ingest.einvoice.reader import read_einvoice_xml
+
     if encoding.codec != "cp1252":
         return read_einvoice_xml(body)
     with open_text(body, encoding) as stream:

@@ -6,7 +6,6 @@ The matching itself is in `relance.domain.matching`.
 
 from __future__ import annotations
 
-from relance.ingest.bank.camt import read_camt
 from relance.ingest.bank.entry import (
     BankEntry,
     BankFile,
@@ -14,7 +13,6 @@ from relance.ingest.bank.entry import (
     Direction,
     ReferenceKind,
 )
-from relance.ingest.bank.mt940 import read_mt940
 from relance.ingest.bank.sniffing import CAMT_053, CAMT_054, MT940, sniff_bank_statement
 
 __all__ = [
@@ -33,6 +31,10 @@ __all__ = [
 
 def read_bank_statement(name: str, body: bytes) -> BankFile:
     """Every entry of the statement file `name`, in file order; raises BankStatementError saying where."""
+    # The readers load on the first statement, not at every ingest's cold start: most files are CSV.
+    from relance.ingest.bank.camt import read_camt
+    from relance.ingest.bank.mt940 import read_mt940
+
     kind = sniff_bank_statement(name, body)
     if kind in (CAMT_053, CAMT_054):
         return read_camt(name, body)

@@ -13,9 +13,7 @@ from relance.ingest.validation import stream_table
 from relance.observability import count_metric, logger
 from relance.policies import load_policies
 from relance.ports import Context, StorageError
-from relance.services.ingest.bank import ingest_bank
 from relance.services.ingest.customers import store_customers
-from relance.services.ingest.einvoices import ingest_einvoice
 from relance.services.ingest.invoices import store_invoices
 from relance.services.ingest.payments import store_payments
 from relance.services.ingest.run import IngestReport, IngestRun
@@ -49,10 +47,16 @@ CHUNK = 500
 
 
 def _ingest(run: IngestRun, upload: Upload) -> None:
+    # Statements and e-invoices load their code (matching, XML readers) when one arrives rather than at
+    # every cold start of the ingest function: most files are CSV.
     if upload.einvoice is not None:
+        from relance.services.ingest.einvoices import ingest_einvoice
+
         ingest_einvoice(run, upload.einvoice)
         return
     if upload.bank is not None:
+        from relance.services.ingest.bank import ingest_bank
+
         ingest_bank(run, upload.bank)
         return
     assert upload.table is not None
