@@ -1,7 +1,7 @@
 """`relance preview --days 14`: what the daily run would send each day from the current data.
 
-Nothing is written or sent: the days are simulated in memory with the engine, the calendar, the
-grouping and the holds the run uses (relance.services.preview).
+Nothing is written or sent: the days are simulated in memory with the same rules as the daily run (the
+calendar, one message per customer, the holds).
 """
 
 from __future__ import annotations
