@@ -11,15 +11,17 @@ import copy
 import importlib.util
 import json
 import sys
-from contextlib import nullcontext, redirect_stdout
+from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from types import ModuleType
 from typing import Any, TextIO
 from urllib.parse import quote_plus
 
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
+from relance import observability
 from relance.bootstrap import Runtime, use_runtime
 from relance_tools.devstack import EmbeddedAws, EmbeddedStack, repository_root
 from relance_tools.sesmail import delivery_notification, raw_headers
@@ -88,6 +90,7 @@ class LocalPipeline:
     runtime: Runtime
     log_stream: TextIO | None = None
     _reported: int = 0
+    _journaled: int = 0
 
     @classmethod
     def start(
@@ -102,13 +105,58 @@ class LocalPipeline:
         return cls(aws=aws, stack=stack, clock=clock, runtime=rt, log_stream=log_stream)
 
     def invoke(self, name: str, event: dict[str, Any]) -> dict[str, Any]:
-        """Calls functions/<name>/app.py; its log lines and metrics go to `log_stream` when one is set."""
+        """Calls functions/<name>/app.py; its log lines and metrics, and the lines the services it calls
+        log, go to `log_stream` when one is set."""
         module = load_handler_module(name)
-        if self.log_stream is not None:
-            module.logger.registered_handler.setStream(self.log_stream)
-        with redirect_stdout(self.log_stream) if self.log_stream is not None else nullcontext():
-            result: dict[str, Any] = module.lambda_handler(event, LambdaContext(name))
+        if self.log_stream is None:
+            return dict(module.lambda_handler(event, LambdaContext(name)))
+        module.logger.registered_handler.setStream(self.log_stream)
+        # The services log through the layer's child logger, whose parent is the Logger named after the
+        # service as it was when relance.observability was first imported: in this process that may be
+        # before the stack's environment named it, so its lines go through that parent, whichever it is.
+        layer = Logger(service=observability.logger.service).registered_handler
+        previous = layer.setStream(self.log_stream)
+        try:
+            with redirect_stdout(self.log_stream):
+                result: dict[str, Any] = module.lambda_handler(event, LambdaContext(name))
+        finally:
+            layer.setStream(previous)
         return result
+
+    def stream_records(self) -> list[dict[str, Any]]:
+        """Every record of the escalation log's DynamoDB stream from its start, shaped as Lambda's event
+        source mapping hands them to the journal function."""
+        rt = self.runtime
+        table = rt.client("dynamodb").describe_table(TableName=rt.settings.events_table)["Table"]
+        stream_arn = str(table["LatestStreamArn"])
+        streams = rt.client("dynamodbstreams")
+        records: list[dict[str, Any]] = []
+        for shard in streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]:
+            iterator = streams.get_shard_iterator(
+                StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+            while iterator:
+                page = streams.get_records(ShardIterator=iterator)
+                records.extend(page["Records"])
+                if not page["Records"]:
+                    break
+                iterator = page.get("NextShardIterator")
+        for record in records:
+            # boto3 parses the stream's epoch seconds into a datetime; Lambda hands over the number.
+            created = record["dynamodb"].get("ApproximateCreationDateTime")
+            if isinstance(created, datetime):
+                record["dynamodb"]["ApproximateCreationDateTime"] = int(created.timestamp())
+            record["eventSourceARN"] = stream_arn
+        return records
+
+    def run_journal(self, batch_size: int = 100) -> int:
+        """Delivers the stream's records not delivered yet to the journal function, in batches as the
+        stack's event source mapping does (BatchSize 100); returns how many were delivered."""
+        records = self.stream_records()[self._journaled :]
+        for start in range(0, len(records), batch_size):
+            self.invoke("journal", {"Records": records[start : start + batch_size]})
+        self._journaled += len(records)
+        return len(records)
 
     def set_day(self, day: date) -> None:
         self.clock.now = self.runtime.calendar.at_opening(day) + timedelta(minutes=5)

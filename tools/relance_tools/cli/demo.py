@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import time
@@ -95,6 +96,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
+    # The stack's service name (template.yaml), before any handler or service module is imported:
+    # Powertools reads it once, at import, for the lines of lambda-logs.jsonl.
+    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "relance")
     # Powertools warns when a handler publishes no metric of its own; a quiet day is normal here.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     if not args.customers.is_file():
@@ -125,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
             pipeline.upload(f"incoming/customers/{args.customers.name}", args.customers.read_bytes()),
             pipeline.upload(f"incoming/invoices/{args.invoices.name}", args.invoices.read_bytes()),
         ]
+        worked = 0
         for offset in range(days):
             day = start + timedelta(days=offset)
             pipeline.set_day(day)
@@ -138,11 +143,20 @@ def run(args: argparse.Namespace) -> int:
                 with redirect_stdout(log_stream):
                     apply_action(pipeline.runtime, action)
             run = pipeline.run_day(day)
+            worked += len(run.processed)
             if run.processed:
                 # SES reports each delivery back the same day; hand-off packs list these statuses.
                 pipeline.report_deliveries()
+            if offset % 7 == 6 or offset == days - 1:
+                # A line a simulated week, so that a minute of work does not look like a hang.
+                print(
+                    f"  {day.isoformat()}  day {offset + 1}/{days}: {worked} customers worked so far",
+                    file=sys.stderr,
+                    flush=True,
+                )
         timeline = _collect(pipeline, out)
-        _journal(pipeline, log_stream)
+        # The journal function reads the events table's stream, as on AWS: its lines go to lambda-logs.jsonl.
+        pipeline.run_journal()
         _print_summary(timeline, ingest, out, time.monotonic() - started, sys.stdout)
         _digest(pipeline, start + timedelta(days=days - 1), out, sys.stdout)
         if args.serve:
@@ -238,26 +252,6 @@ def _collect(pipeline: Any, out: Path) -> list[dict[str, Any]]:
         json.dumps(timeline, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     return timeline
-
-
-def _journal(pipeline: Any, log_stream: TextIO) -> None:
-    """The journal's lines for every entry of the log, into lambda-logs.jsonl: what the journal function
-    writes from the events table's stream on AWS (the embedded tables have no stream)."""
-    from aws_lambda_powertools import Logger
-
-    from relance import observability
-    from relance.services.journal import journal_events
-
-    rt = pipeline.runtime
-    events = [e for c in rt.book.all_customers() for e in rt.events.for_customer(c.customer_id)]
-    # The services log under the service name they saw when first imported, which was before the stack's
-    # environment named it: write through that parent.
-    handler = Logger(service=observability.logger.service).registered_handler
-    previous = handler.setStream(log_stream)
-    try:
-        journal_events(rt.book, sorted(events, key=lambda event: event.recorded_at))
-    finally:
-        handler.setStream(previous)
 
 
 def _digest(pipeline: Any, day: date, out: Path, stream: TextIO) -> None:
