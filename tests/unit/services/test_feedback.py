@@ -13,6 +13,7 @@ from relance.domain.events import EventKind, Outcome
 from relance.domain.models import ContactStatus
 from relance.services.feedback import DeliveryStatus, parse_notification, record_feedback
 from tests.aws_events import ses_notification
+from tests.journal_samples import captured_log
 
 from .driver import bill, client, customer, events, pipeline, run_day, seed
 
@@ -180,3 +181,22 @@ def test_sends_opens_and_clicks_are_not_kept():
     record["eventType"] = "Open"
 
     assert parse_notification(record) is None
+
+
+def test_feedback_on_the_team_digest_touches_no_customer_and_says_when_the_team_lost_it(ctx, message_id):
+    """The morning digest goes to the finance team, not to a customer: its delivery or bounce belongs to
+    nobody's file, but a bounce means the team no longer gets it, so it is logged as an error."""
+    delivered = ses_notification("Delivery", "digest-1", ["compta@creditor.example"], step="digest")
+    bounced = ses_notification("Bounce", "digest-2", ["compta@creditor.example"], step="digest")
+
+    with captured_log() as log:
+        outcomes = feedback(ctx, delivered, bounced)
+
+    assert outcomes == ["team", "team"]
+    assert deliveries(ctx) == []
+    assert customer(ctx).contact_status is ContactStatus.OK
+    lines = [json.loads(line) for line in log.getvalue().splitlines()]
+    assert [(line["level"], line["status"]) for line in lines if line.get("step") == "digest"] == [
+        ("INFO", "delivered"),
+        ("ERROR", "bounced"),
+    ]

@@ -66,7 +66,7 @@ class Feedback:
 @dataclass(frozen=True)
 class FeedbackResult:
     outcome: str
-    """logged, duplicate, ignored, unknown_customer or malformed."""
+    """logged, duplicate, ignored, team, unknown_customer or malformed."""
     customer_id: str | None = None
     status: str | None = None
     contact_status: str | None = None
@@ -163,6 +163,8 @@ def record_feedback(ctx: Context, message: str) -> FeedbackResult:
         return FeedbackResult("malformed")
     if feedback is None:
         return FeedbackResult("ignored")
+    if feedback.step in _TEAM_STEPS:
+        return _team_feedback(feedback)
     customer = ctx.book.customer(feedback.customer_id) if feedback.customer_id else None
     if customer is None:
         logger.warning(
@@ -213,6 +215,26 @@ def record_feedback(ctx: Context, message: str) -> FeedbackResult:
         feedback.status.value,
         contact.value if contact else customer.contact_status.value,
     )
+
+
+# Messages to the finance team rather than to a customer: the morning digest. Their feedback concerns no
+# customer's file (the log is the customers'), but a bounce means the team no longer gets its digest.
+_TEAM_STEPS = frozenset({"digest"})
+
+
+def _team_feedback(feedback: Feedback) -> FeedbackResult:
+    """Logged for the operator; a bounce or a complaint at ERROR, so that the errors alarm says so."""
+    extra = {
+        "step": feedback.step,
+        "status": feedback.status.value,
+        "ses_message_id": feedback.message_id,
+        "detail": feedback.detail,
+    }
+    if feedback.status is DeliveryStatus.DELIVERED:
+        logger.info("team message delivered", extra=extra)
+    else:
+        logger.error("team message not delivered: check the DigestRecipients parameter", extra=extra)
+    return FeedbackResult("team", None, feedback.status.value)
 
 
 def _contact_status(customer: Customer, feedback: Feedback, step: str | None) -> ContactStatus | None:
