@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from relance.domain.events import EscalationEvent
+from relance.domain.events import EscalationEvent, day_phase
 from relance.ports import Context
 
 
@@ -50,21 +50,10 @@ def timeline(ctx: Context) -> list[dict[str, Any]]:
         key=lambda item: (
             item["date"],
             item["customer_id"],
-            _phase(item),
+            day_phase(item["kind"], item["step"]),
             item["kind"],
             item["step"] or "",
             item["invoice_ids"],
         )
     )
     return entries
-
-
-# Within a customer's day, the order things happen in: a case opens before its first message, a payment or
-# a person's decision comes before the step it may change, a case closes after the payment that settles it.
-_PHASES = {"payment": 1, "status": 1, "escalation": 2, "plan_reminder": 2, "delivery": 3}
-
-
-def _phase(item: dict[str, Any]) -> int:
-    if item["kind"] == "case":
-        return 0 if item["step"] in {"opened", "released", "held"} else 4
-    return _PHASES.get(item["kind"], 2)

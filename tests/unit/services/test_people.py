@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import io
 from contextlib import redirect_stderr, redirect_stdout
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from relance.domain.events import EventKind
+from relance.domain.events import EscalationEvent, EventKind, Outcome
+from relance.services.history import customer_history
 from relance_tools.cli import levers as levers_cli
 from relance_tools.cli import main
 from relance_tools.cli import people as people_cli
@@ -63,6 +64,11 @@ def test_history_shows_the_case_its_invoices_and_every_message_with_its_delivery
     assert "delivered" in out
     timeline = out.split("Timeline", 1)[1]
     assert timeline.index("courtesy") < timeline.index("reminder_1") < timeline.index("reminder_2")
+    # Each day reads in the order things happened: the case opens, the message goes, SES reports it.
+    first_reminder = [
+        line.split()[2] for line in timeline.splitlines() if "reminder_1" in line or "opened" in line
+    ]
+    assert first_reminder == ["case", "escalation", "delivery"]
 
 
 def test_a_promise_made_on_the_phone_pauses_the_case_until_its_date(book: MemoryPipeline):
@@ -140,3 +146,38 @@ def test_a_letter_before_any_formal_notice_is_refused_with_the_reason(book: Memo
 
     assert code == 2
     assert "has sent no formal notice yet" in err
+
+
+def test_history_reads_each_day_in_the_order_things_happened_whatever_the_log_s_timestamps(
+    book: MemoryPipeline,
+):
+    """SES dates its report by its own clock (here a minute before the run recorded the send); the case
+    opened is recorded after the run decided. The file still reads: opened, sent, delivered, paid, closed."""
+    ctx = book.ctx
+    morning = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def logged(kind, step, minute, outcome=Outcome.RECORDED):
+        return EscalationEvent(
+            "C1", kind, date(2026, 3, 2), morning + timedelta(minutes=minute), outcome, f"{kind}-{step}", step
+        )
+
+    ctx.book.save(
+        [],
+        [
+            logged(EventKind.CASE, "closed", 0),
+            logged(EventKind.DELIVERY, "reminder_1", 1, Outcome.DELIVERED),
+            logged(EventKind.ESCALATION, "reminder_1", 2, Outcome.SENT),
+            logged(EventKind.CASE, "opened", 3),
+            logged(EventKind.PAYMENT, None, 4),
+        ],
+    )
+
+    history = customer_history(ctx, "C1")
+
+    assert [(event.kind.value, event.step) for event in history.events] == [
+        ("case", "opened"),
+        ("payment", None),
+        ("escalation", "reminder_1"),
+        ("delivery", "reminder_1"),
+        ("case", "closed"),
+    ]

@@ -96,3 +96,24 @@ class EscalationEvent:
     def event_key(self) -> str:
         """Sorts by date; the suffix makes a retried write of the same event collide instead of doubling."""
         return f"{self.occurred_on.isoformat()}#{self.kind.value}#{self.key_suffix}"
+
+
+# Within a customer's day, the order things happen in: a case opens before its first message, a payment or
+# a person's decision comes before the step it may change, SES reports a message after it was sent, and a
+# case closes after the payment that settles it. The log's own timestamps do not say so: a delivery report
+# is dated by SES, a case event by the run that decided it.
+_DAY_PHASES = {
+    EventKind.PAYMENT.value: 1,
+    EventKind.STATUS.value: 1,
+    EventKind.ESCALATION.value: 2,
+    EventKind.PLAN_REMINDER.value: 2,
+    EventKind.DELIVERY.value: 3,
+}
+_CASE_STARTS = frozenset({"opened", "released", "held"})
+
+
+def day_phase(kind: str, step: str | None) -> int:
+    """Where an event of this kind (and step) sits among a customer's events of the same day."""
+    if kind == EventKind.CASE.value:
+        return 0 if step in _CASE_STARTS else 4
+    return _DAY_PHASES.get(kind, 2)

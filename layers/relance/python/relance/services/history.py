@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from relance.domain.events import EscalationEvent
+from relance.domain.events import EscalationEvent, day_phase
 from relance.domain.models import Customer, Invoice
 from relance.domain.simulation import CaseView, case_views
 from relance.ports import Context
@@ -25,5 +25,10 @@ def customer_history(ctx: Context, customer_id: str) -> History:
         raise LookupError(f"no customer {customer_id!r}")
     invoices = tuple(ctx.book.invoices_of(customer_id))
     today = ctx.calendar.local_date(ctx.clock())
-    events = tuple(sorted(ctx.events.for_customer(customer_id), key=lambda e: (e.occurred_on, e.recorded_at)))
+    events = tuple(
+        sorted(
+            ctx.events.for_customer(customer_id),
+            key=lambda e: (e.occurred_on, day_phase(e.kind.value, e.step), e.recorded_at),
+        )
+    )
     return History(customer, invoices, tuple(case_views(customer, invoices, today)), events)
