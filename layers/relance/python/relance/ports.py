@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from relance.domain.events import EscalationEvent
 from relance.domain.models import Customer, Invoice
 
 if TYPE_CHECKING:
+    from email.message import EmailMessage
+
     from relance.config import Settings
     from relance.domain.calendar import BusinessCalendar
     from relance.domain.policy import Policy
