@@ -39,6 +39,27 @@ def stream_arn_of(rt: Runtime) -> str:
     return str(table["LatestStreamArn"])
 
 
+def relance(aws: EmbeddedAws, stack: LocalPipeline, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """The `relance` command in a process of its own, on the embedded stack, as on a person's laptop."""
+    return subprocess.run(  # noqa: S603 - our own interpreter and command
+        [
+            sys.executable,
+            "-c",
+            "import sys; from relance_tools.cli import main; sys.exit(main(sys.argv[1:]))",
+            *arguments,
+            "--stack",
+            stack.stack.stack_name,
+            "--endpoint",
+            aws.endpoint,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=repository_root(),
+    )
+
+
 def invoke_journal(stack: LocalPipeline, event: dict[str, Any]) -> tuple[dict[str, Any], io.StringIO]:
     """The journal handler's response, and what it and the services logged."""
     log = stack.log_stream = io.StringIO()
@@ -61,29 +82,17 @@ def test_a_lever_from_the_cli_and_a_payment_from_a_file_reach_the_journal_with_t
     stack.upload("incoming/invoices/factures.csv", INVOICES.encode("utf-8"))
     register_stack(stack.stack, simulated_today="2026-03-02")
 
-    lever = subprocess.run(  # noqa: S603 - our own interpreter and command
-        [
-            sys.executable,
-            "-c",
-            "import sys; from relance_tools.cli import main; sys.exit(main(sys.argv[1:]))",
-            "pause",
-            "F-001",
-            "--reason",
-            "dispute",
-            "--note",
-            "quantity disputed in the email of 27/02",
-            "--actor",
-            "marie.martin",
-            "--stack",
-            stack.stack.stack_name,
-            "--endpoint",
-            aws.endpoint,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=repository_root(),
+    lever = relance(
+        aws,
+        stack,
+        "pause",
+        "F-001",
+        "--reason",
+        "dispute",
+        "--note",
+        "quantity disputed in the email of 27/02",
+        "--actor",
+        "marie.martin",
     )
     assert lever.returncode == 0, lever.stderr
     stack.upload("incoming/payments/virements.csv", PAYMENTS.encode("utf-8"))
@@ -109,6 +118,15 @@ def test_a_lever_from_the_cli_and_a_payment_from_a_file_reach_the_journal_with_t
     # The lines are the log's own entries: same keys.
     logged_keys = {(e.customer_id, e.event_key) for e in rt.events.for_customer("C1")}
     assert {(line["customer_id"], line["event_key"]) for line in journal} == logged_keys
+
+    # The same file from a person's laptop: `relance history` in another process reads the whole case.
+    history = relance(aws, stack, "history", "C1")
+    assert history.returncode == 0, history.stderr
+    assert "C1 Dupont SARL" in history.stdout
+    assert "C1-EUR-1" in history.stdout
+    timeline = history.stdout.split("Timeline", 1)[1]
+    for said in ("opened", "disputed", "marie.martin", "payment", "file:incoming/payments/virements.csv"):
+        assert said in timeline
 
 
 def test_a_batch_delivered_twice_logs_its_lines_again_with_the_same_keys(stack: LocalPipeline):
