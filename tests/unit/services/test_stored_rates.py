@@ -49,9 +49,7 @@ def test_without_a_stored_rate_the_half_year_is_missing_and_with_a_fetched_one_i
 
 def test_a_verified_stored_rate_is_not_flagged():
     ctx = memory_context()
-    ctx.rate_store.save(
-        [fetched_ecb().__class__(**{**fetched_ecb().__dict__, "status": RateStatus.VERIFIED})]
-    )
+    ctx.rate_store.save([replace(fetched_ecb(), status=RateStatus.VERIFIED)])
 
     priced = claim_for("FR", client(), LATE_INTO_H2, AS_OF, rates=rates_for(ctx))
 
