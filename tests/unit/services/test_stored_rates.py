@@ -42,7 +42,8 @@ def test_without_a_stored_rate_the_half_year_is_missing_and_with_a_fetched_one_i
     priced = claim_for("FR", client(), LATE_INTO_H2, AS_OF, rates=rates_for(ctx))
 
     assert priced.pending is None
-    assert priced.interest is not None and priced.interest > 0
+    assert priced.interest is not None
+    assert priced.interest > 0
     assert priced.fetched_rates == ("ECB_MRO 2026-H2 2.15",)
     assert any(p.rate == Decimal("12.15") for p in priced.periods)
 
