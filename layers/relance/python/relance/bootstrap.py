@@ -76,7 +76,10 @@ class Runtime:
 
     @cached_property
     def policies(self) -> PolicyBook:
-        return policy_book(self.settings.default_policy, self.settings.consumer_policy)
+        settings = self.settings
+        return policy_book(
+            settings.default_policy, settings.consumer_policy, postal_delay_days=settings.postal_delay_days
+        )
 
     @cached_property
     def book(self) -> DynamoBook:

@@ -83,7 +83,9 @@ def prepare_handoff(
         }
         for p in customer_file.payments
     ]
-    notices = notices_with_deadlines(policy, [n for n in customer_file.notices if n["on"] < today])
+    notices = notices_with_deadlines(
+        policy, [n for n in customer_file.notices if n["on"] < today], customer.cases
+    )
     context = documents.handoff_context(
         company=settings.company,
         customer=customer,

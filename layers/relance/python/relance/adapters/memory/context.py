@@ -94,7 +94,9 @@ def memory_context(
             window=SendingWindow(settings.window_opens, settings.window_closes),
             region=settings.creditor_region,
         ),
-        policies=policy_book(settings.default_policy, settings.consumer_policy),
+        policies=policy_book(
+            settings.default_policy, settings.consumer_policy, postal_delay_days=settings.postal_delay_days
+        ),
         book=MemoryBook(log),
         events=log,
         mailer=MemoryMailer(),
