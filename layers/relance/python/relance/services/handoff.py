@@ -99,7 +99,7 @@ def prepare_handoff(
         payments=payments,
         notices=notices,
     )
-    context["route"] = collection_route(settings.country, customer, context["claims"])
+    context["route"] = collection_route(settings.country, customer, context["claims"], on=today)
     context["case"] = {
         "id": action.case.case_id,
         "opened_on": action.case.opened_on,
