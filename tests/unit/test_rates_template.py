@@ -42,12 +42,8 @@ def test_it_runs_daily_and_logs_in_its_own_group(sam, cfn):
     function = sam["Resources"]["RatesFunction"]["Properties"]
     [event] = function["Events"].values()
     assert event["Type"] == "ScheduleV2"
-    assert (
-        event["Properties"]["ScheduleExpression"].startswith("cron(")
-    )
-    assert (
-        "* * ? *" in (event["Properties"]["ScheduleExpression"])
-    )
+    assert event["Properties"]["ScheduleExpression"].startswith("cron(")
+    assert "* * ? *" in (event["Properties"]["ScheduleExpression"])
     assert function["LoggingConfig"]["LogGroup"] == {"Ref": "RatesLogGroup"}
     assert cfn["Resources"]["RatesLogGroup"]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
 
