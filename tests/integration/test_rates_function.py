@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from relance.services import rates as rates_service
+from relance_tools.cli import main
+from relance_tools.devstack import register_stack
 from relance_tools.local_pipeline import LocalPipeline
 
 pytestmark = pytest.mark.integration
@@ -59,3 +61,22 @@ def test_a_half_year_without_a_verified_rate_raises_the_rates_unverified_metric(
     assert {"table": "ECB_MRO", "half": "2026-H2", "status": "fetched"}.items() <= next(
         row for row in rows if (row["table"], row["half"]) == ("ECB_MRO", "2026-H2")
     ).items()
+
+
+def test_a_person_verifies_the_stacks_rates_with_relance_rates_and_the_alarm_metric_falls(
+    stack: LocalPipeline, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    monkeypatch.setattr(rates_service, "fetch_responses", recorded)
+    stack.set_day(date(2026, 11, 30))
+    before = stack.invoke("rates", {})
+    register_stack(stack.stack)
+    target = ["--stack", stack.stack.stack_name, "--endpoint", stack.aws.endpoint]
+
+    assert main(["rates", *target, "--verify", "2026-H2", "--table", "ECB_MRO", "--by", "J. Moreau"]) == 0
+    assert "verified: ECB_MRO 2026-H2" in capsys.readouterr().out
+    stack.runtime.rate_store._cached = None  # the function's warm cache; a new instance reads again
+    after = stack.invoke("rates", {})
+
+    assert "ECB_MRO 2026-H2" in before["unverified"]
+    assert "ECB_MRO 2026-H2" not in after["unverified"]
+    assert after["rates_unverified"] == before["rates_unverified"] - 1
