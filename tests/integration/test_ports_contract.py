@@ -13,12 +13,14 @@ from botocore.exceptions import ClientError
 from pynamodb.connection.base import Connection
 
 from relance.adapters.dynamo.records import CustomerRecord, EventRecord, InvoiceRecord
+from relance.adapters.rate_store import S3RateStore
 from relance.bootstrap import Runtime
 from relance.domain.evidence import retained_until
 from relance.ports import Change
 from relance_tools.devstack import EmbeddedAws
 from tests.contract.book_contract import BookContract, Ports
 from tests.contract.objects import MONDAY, full_customer, plain_customer
+from tests.contract.rate_store_contract import RateStoreContract
 from tests.contract.store_contract import NOTICE, Bucket, StoreContract
 
 from .conftest import fresh_stack
@@ -68,6 +70,22 @@ class TestS3Store(StoreContract):
     @pytest.fixture
     def bucket(self, runtime: Runtime) -> Bucket:
         return Bucket(store=runtime.store, prefix=f"contract/{uuid.uuid4().hex}/")
+
+
+class TestS3RateStore(RateStoreContract):
+    @pytest.fixture
+    def rate_store(self, runtime: Runtime) -> S3RateStore:
+        # A key of its own per test: the bucket is never emptied.
+        return S3RateStore(
+            runtime.client("s3"), runtime.settings.bucket, f"contract/{uuid.uuid4().hex}/rates.json"
+        )
+
+
+def test_the_runtime_keeps_its_rates_in_the_documents_bucket(runtime: Runtime):
+    assert (runtime.rate_store.bucket, runtime.rate_store.key) == (
+        runtime.settings.bucket,
+        "rates/rates.json",
+    )
 
 
 # What only DynamoDB shows.

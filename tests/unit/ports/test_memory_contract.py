@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from relance.adapters.memory import MemoryBook, MemoryEventLog, MemoryStore
+from relance.rates.store import InMemoryRateStore, JsonFileRateStore, RateStore
 from tests.contract.book_contract import BookContract, Ports
+from tests.contract.rate_store_contract import RateStoreContract
 from tests.contract.store_contract import Bucket, StoreContract
 
 
@@ -20,3 +24,15 @@ class TestMemoryStore(StoreContract):
     @pytest.fixture
     def bucket(self) -> Bucket:
         return Bucket(store=MemoryStore(), prefix="test/")
+
+
+class TestInMemoryRateStore(RateStoreContract):
+    @pytest.fixture
+    def rate_store(self) -> RateStore:
+        return InMemoryRateStore()
+
+
+class TestJsonFileRateStore(RateStoreContract):
+    @pytest.fixture
+    def rate_store(self, tmp_path: Path) -> RateStore:
+        return JsonFileRateStore(tmp_path / "rates.json")

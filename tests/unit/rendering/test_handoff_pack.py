@@ -90,7 +90,8 @@ def test_the_index_names_the_summary_every_notice_and_every_email_with_its_deliv
 
     assert index["summary"] == {"key": "handoff/C004/2026-04-07/summary.pdf", "sha256": "cd" * 32}
     assert [notice["sha256"] for notice in index["notices"]] == ["ab" * 32]
-    assert index["notices"][0]["deadline"] == "2026-03-31"
+    # Eight days from receipt, assumed three days after the letter of 23 March (no receipt recorded).
+    assert index["notices"][0]["deadline"] == "2026-04-03"
     assert [(e["message_id"], e["delivery"]) for e in index["emails"]] == [
         ("0102-msg-1", ["delivered"]),
         ("0102-msg-2", ["bounced"]),

@@ -286,12 +286,12 @@ def test_the_call_script_fits_the_stage(language: str):
         assert "jusqu'à la mise en demeure par lettre recommandée" in before
         assert "(prochaine étape : mise en demeure)" in before
         assert "Rappelez la mise en demeure du 23 mars 2026" in after
-        assert "expiré depuis le 31 mars 2026" in after
+        assert "expiré depuis le 3 avril 2026" in after  # 8 days from receipt, assumed 3 days after posting
         assert "mise en demeure du 23 mars" not in before
     else:
         assert "up to a formal notice by registered letter" in before
         assert "Recall the formal notice of 23 March 2026" in after
-        assert "which expired on 31 March 2026" in after
+        assert "which expired on 3 April 2026" in after
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

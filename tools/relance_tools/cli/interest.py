@@ -28,6 +28,7 @@ from relance.domain.money import (
     WaiverScope,
     compute_claim,
 )
+from relance.ports import StorageError
 from relance.rates import RateStoreError, current_rate_book
 from relance_tools.cli.errors import CliError
 from relance_tools.cli.rates import add_store_argument, base_book, store_from
@@ -76,7 +77,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     try:
         book = current_rate_book(store_from(args), base_book(args))
-    except RateStoreError as exc:
+    except (RateStoreError, StorageError) as exc:
         raise CliError(str(exc)) from exc
     claim = _claim(args, book)
     used = rates_used(claim, book)

@@ -7,8 +7,11 @@
     relance rates --set FR_LEGAL_OTHER 2026-H2 2.60 --source "arrêté du ..." --by NAME
                                                    a published value no API serves (the French legal rate)
 
-Rows live in a rate store (--store FILE, or RELANCE_RATE_STORE, or ~/.relance/rates.json), merged with the
-packaged tables by `relance interest` too. The stack's own store is wired by the deployment.
+Rows live in a rate store, merged with the packaged tables by `relance interest` too: --store FILE, else
+the stack's (--stack NAME or RELANCE_STACK: s3://<its bucket>/rates/rates.json, which its scheduled rates
+function fills), else RELANCE_RATE_STORE, else ~/.relance/rates.json.
+
+    relance rates --stack relance-prod --verify 2026-H2 --by "J. Moreau"
 """
 
 from __future__ import annotations
@@ -23,9 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from relance.domain.money import HalfYear, PublishedRate, RateBook, RateTable, RateTableError, load_rate_book
+from relance.ports import StorageError
 from relance.rates import (
     SOURCES,
     JsonFileRateStore,
+    RateStore,
     RateStoreError,
     RateUpdateError,
     base_rate_drift,
@@ -35,6 +40,7 @@ from relance.rates import (
     verify,
 )
 from relance_tools.cli.errors import CliError
+from relance_tools.cli.stack import add_stack_arguments, runtime_from_args
 
 STORE_VARIABLE = "RELANCE_RATE_STORE"
 _DEFAULT_STORE = Path("~/.relance/rates.json")
@@ -84,11 +90,15 @@ def add_store_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--store",
         metavar="FILE",
-        help=f"rate store file (default ${STORE_VARIABLE}, else {_DEFAULT_STORE})",
+        help=f"rate store file (default: the stack's, else ${STORE_VARIABLE}, else {_DEFAULT_STORE})",
     )
+    add_stack_arguments(parser)
 
 
-def store_from(args: argparse.Namespace) -> JsonFileRateStore:
+def store_from(args: argparse.Namespace) -> RateStore:
+    """The file named by --store; else the stack's S3 object when a stack is named; else the local file."""
+    if not args.store and getattr(args, "stack", None):
+        return runtime_from_args(args).rate_store
     path = args.store or os.environ.get(STORE_VARIABLE) or str(_DEFAULT_STORE)
     return JsonFileRateStore(Path(path).expanduser())
 
@@ -130,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
             row = set_rate(store, table, period, value, source=args.source, by=by, at=now, base=base)
             messages.append(f"entered: {row.table.name} {row.period} {row.percent} (verified)")
         book = current_rate_book(store, base)
-    except (RateUpdateError, RateStoreError) as exc:
+    except (RateUpdateError, RateStoreError, StorageError) as exc:
         raise CliError(str(exc)) from exc
     listing = rate_listing(book, today)
     if args.json:
@@ -140,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _refresh(args: argparse.Namespace, store: JsonFileRateStore, base: RateBook, now: datetime) -> list[str]:
+def _refresh(args: argparse.Namespace, store: RateStore, base: RateBook, now: datetime) -> list[str]:
     if args.fetch:
         from relance.rates.fetch import fetch_responses
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from relance.adapters.mailer import SesMailer
     from relance.adapters.pacing import PacedMailer
     from relance.adapters.queue import WorkQueue
+    from relance.adapters.rate_store import S3RateStore
     from relance.adapters.store import S3Store
     from relance.rendering.renderer import TemplateRenderer
 
@@ -69,11 +70,16 @@ class Runtime:
     @cached_property
     def calendar(self) -> BusinessCalendar:
         window = SendingWindow(self.settings.window_opens, self.settings.window_closes)
-        return BusinessCalendar(self.settings.country, self.settings.timezone, window=window)
+        return BusinessCalendar(
+            self.settings.country, self.settings.timezone, window=window, region=self.settings.creditor_region
+        )
 
     @cached_property
     def policies(self) -> PolicyBook:
-        return policy_book(self.settings.default_policy, self.settings.consumer_policy)
+        settings = self.settings
+        return policy_book(
+            settings.default_policy, settings.consumer_policy, postal_delay_days=settings.postal_delay_days
+        )
 
     @cached_property
     def book(self) -> DynamoBook:
@@ -118,6 +124,13 @@ class Runtime:
         from relance.adapters.store import S3Store
 
         return S3Store(self.client("s3"), self.settings.bucket, self.settings.object_lock_mode)
+
+    @cached_property
+    def rate_store(self) -> S3RateStore:
+        """The rate rows the scheduled rates function fetched or a person verified (documents bucket)."""
+        from relance.adapters.rate_store import S3RateStore
+
+        return S3RateStore(self.client("s3"), self.settings.bucket)
 
     @cached_property
     def queue(self) -> WorkQueue:

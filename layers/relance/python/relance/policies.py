@@ -3,6 +3,7 @@ checked once per process."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -68,9 +69,23 @@ def load_selection_rules(directory: Path | None = None) -> tuple[SelectionRule, 
 
 
 @cache
-def policy_book(default_policy: str, consumer_policy: str, directory: Path | None = None) -> PolicyBook:
-    """The stack's policies, its profile rules and its defaults by customer kind, checked once."""
+def policy_book(
+    default_policy: str,
+    consumer_policy: str,
+    directory: Path | None = None,
+    postal_delay_days: int | None = None,
+) -> PolicyBook:
+    """The stack's policies, its profile rules and its defaults by customer kind, checked once.
+
+    `postal_delay_days` (the POSTAL_DELAY_DAYS setting) replaces every policy's own: how long a registered
+    letter takes is a fact of the creditor's post, not of a policy, and the suspension's spacing and the
+    notice's deadline must count it alike.
+    """
     policies = load_policies(directory)
+    if postal_delay_days is not None:
+        policies = {
+            name: replace(policy, postal_delay_days=postal_delay_days) for name, policy in policies.items()
+        }
     for name in (default_policy, consumer_policy):
         if name not in policies:
             raise PolicyError(f"unknown policy {name!r}; known: {', '.join(sorted(policies))}")

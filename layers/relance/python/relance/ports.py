@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from relance.domain.calendar import BusinessCalendar
     from relance.domain.policy import Policy
     from relance.domain.selection import PolicyBook
+    from relance.rates.store import RateStore
 
 Clock = Callable[[], datetime]
 Item = TypeVar("Item", Customer, Invoice)
@@ -254,6 +255,12 @@ class Context(Protocol):
 
     @property
     def renderer(self) -> Renderer: ...
+
+    @property
+    def rate_store(self) -> RateStore:
+        """The rate rows fetched from the central banks or verified by a person, beside the packaged tables
+        (relance.rates.current_rate_book merges them): what claims are priced with."""
+        ...
 
 
 def policy_for(ctx: Context, customer: Customer) -> Policy:

@@ -115,6 +115,17 @@ ALIASES: Mapping[FileKind, Mapping[str, Sequence[str]]] = {
         ),
         "do_not_dun": ("do_not_dun", "ne_pas_relancer", "pas_de_relance", "no_dunning", "exclu_relance"),
         "contract_rate": _CONTRACT_RATE,
+        # Where a claim goes to court (relance.domain.collection): the debtor's legal form, and whether it is
+        # a merchant or artisan when the form does not say (an entrepreneur individuel). Optional.
+        "legal_form": (
+            "legal_form",
+            "forme_juridique",
+            "forme",
+            "statut_juridique",
+            "company_type",
+            "entity_type",
+        ),
+        "merchant": ("merchant", "commercant", "est_commercant", "commercant_ou_artisan", "trader"),
         # Shown on the call sheet of a customer to phone; optional.
         "phone": (
             "phone",

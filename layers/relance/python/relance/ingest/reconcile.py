@@ -32,6 +32,8 @@ CUSTOMER_FIELDS = (
     "do_not_dun",
     "contract_rate",
     "phone",
+    "legal_form",
+    "merchant",
 )
 # A change to these can start, stop or re-pace the customer's reminders.
 CUSTOMER_SCHEDULE_FIELDS = frozenset({"do_not_dun", "policy", "kind"})
@@ -75,6 +77,8 @@ def customer_values(fields: CustomerFields) -> dict[str, Any]:
         "do_not_dun": fields.do_not_dun,
         "contract_rate": fields.contract_rate,
         "phone": fields.phone,
+        "legal_form": fields.legal_form,
+        "merchant": fields.merchant,
     }
 
 

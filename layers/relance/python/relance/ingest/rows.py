@@ -82,6 +82,9 @@ class CustomerFields:
     waive_penalties: bool = False
     do_not_dun: bool = False
     contract_rate: Decimal | None = None
+    legal_form: str | None = None
+    merchant: bool | None = None
+    """None when the file does not say (an empty cell or no column)."""
     # Kept lightly (+, digits, spaces) for the call sheet; not compared with the stored customer yet.
     phone: str | None = None
     # The row as the file wrote it, for a rejection decided later (an unknown customer, a lost race).

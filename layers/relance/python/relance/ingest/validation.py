@@ -286,6 +286,8 @@ def stream_customers(table: Table, policies: Collection[str]) -> Iterator[Custom
         do_not_dun = row.read(parse_flag, "do_not_dun")
         contract_rate = row.read(parse_rate, "contract_rate") if row.cell("contract_rate") else None
         phone = row.read(parse_phone, "phone")
+        legal_form = row.text("legal_form")
+        merchant = row.read(parse_flag, "merchant") if row.cell("merchant") else None
         if row.problems or not (customer_id and name and email and language and kind and country):
             yield row.rejection()
             continue
@@ -307,6 +309,8 @@ def stream_customers(table: Table, policies: Collection[str]) -> Iterator[Custom
             waive_penalties=bool(waive),
             do_not_dun=bool(do_not_dun),
             contract_rate=contract_rate,
+            legal_form=legal_form or None,
+            merchant=merchant,
             phone=phone,
             values=_shown(row.raw),
         )

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from relance.domain.cases import CaseAction, owed
-from relance.domain.models import Customer, Invoice
+from relance.domain.models import Case, Customer, Invoice
 from relance.domain.policy import Action, Policy, Step
 from relance.ports import Context
 from relance.rendering.mime import build_message, mailbox, stable_message_id
@@ -57,7 +57,7 @@ def send_call_task(
             for entry in customer_file.history
         ],
         payments=payments,
-        notices=notices_with_deadlines(policy, customer_file.notices),
+        notices=notices_with_deadlines(policy, customer_file.notices, customer.cases),
         today=today,
     )
     context["case"] = case_context(headline.case, today)
@@ -107,13 +107,21 @@ def next_step(policy: Policy, step: Step) -> Step | None:
     return ladder[index + 1] if index + 1 < len(ladder) else None
 
 
-def notices_with_deadlines(policy: Policy, notices: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each notice sent, with the payment deadline it set (the policy's letter step, from the notice day)."""
+def notices_with_deadlines(
+    policy: Policy, notices: Sequence[dict[str, Any]], cases: Sequence[Case] = ()
+) -> list[dict[str, Any]]:
+    """Each notice sent, with the payment deadline it set: the policy's letter step counted from receipt of
+    the registered letter, its recorded date (`cases`) or else the notice day plus the postal delay."""
     letter_steps = [step for step in policy.steps if Action.LETTER in step.actions and step.deadline_days]
     days = letter_steps[-1].deadline_days if letter_steps else None
-    return [
-        {**notice, "deadline": notice["on"] + timedelta(days=days) if days else None} for notice in notices
-    ]
+    received = {case.case_id: case.letter.received_on for case in cases if case.letter.received_on}
+    listed = []
+    for notice in notices:
+        start = received.get(notice.get("case_id") or "") or notice["on"] + timedelta(
+            days=policy.postal_delay_days
+        )
+        listed.append({**notice, "deadline": start + timedelta(days=days) if days else None})
+    return listed
 
 
 def currency_of(invoices: Sequence[Invoice], invoice_id: str) -> str:

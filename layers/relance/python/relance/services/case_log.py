@@ -16,7 +16,7 @@ from relance.domain.models import Customer, Invoice
 from relance.domain.policy import Policy
 from relance.ports import Context
 from relance.services.messages import settled_claims
-from relance.services.penalties import DatedPayment, claims_for, policy_waiver
+from relance.services.penalties import DatedPayment, claims_for, policy_waiver, rates_for
 
 
 def case_events(
@@ -103,6 +103,7 @@ def _penalties_note(
         None,
         ctx.settings.interest_rate_mode,
         policy_waiver(policy),
+        rates_for(ctx),
     )
     parts = []
     for invoice in paid:

@@ -42,6 +42,8 @@ from relance.domain.models import CaseState, ContactStatus, Customer, CustomerKi
 from relance.domain.money import (
     HalfYear,
     MissingRateError,
+    RateBook,
+    RateStatus,
     RateTable,
     UnsupportedJurisdiction,
     jurisdiction_for,
@@ -52,6 +54,7 @@ from relance.ingest.report import spreadsheet_cell
 from relance.observability import count_metric, gauge_metric, logger
 from relance.ports import Context, SendRejected, SendUncertain, StorageError
 from relance.rendering.mime import build_message, mailbox, stable_message_id, valid_address
+from relance.services.penalties import rates_for
 
 DIGEST_PREFIX = "reports/digest/"
 TEMPLATE = "digest"
@@ -74,6 +77,7 @@ ATTENTION_KINDS = (
     "handoff",
     "held_case",
     "letter",
+    "held_notice",
     "rate",
     "ingest",
 )
@@ -454,6 +458,23 @@ def needs_a_person(
                         on=invoice.due_date,
                     )
                 )
+    held_notices: dict[tuple[str, str | None], Attention] = {}
+    for event in events:
+        if event.kind is EventKind.STATUS and event.detail.get("notice_held"):
+            # Held again each day until the terms are corrected: the latest day's entry is enough.
+            held_notices[(event.customer_id, event.case_id)] = Attention(
+                "held_notice",
+                event.case_id or ", ".join(event.invoice_ids),
+                event.reason or "notice held for a person",
+                code=event.detail["notice_held"],
+                customer_id=event.customer_id,
+                customer_name=event.customer_name or names.get(event.customer_id),
+                amount=event.amount,
+                currency=event.currency,
+                on=event.occurred_on,
+                lines=event.invoice_ids,
+            )
+    items += list(held_notices.values())
     for event in events:
         if event.kind is EventKind.STATUS and event.detail.get("plan") == "broken":
             items.append(
@@ -470,7 +491,7 @@ def needs_a_person(
             )
     items += _cases(customers, invoices, day)
     items += _letters(customers, events)
-    items += _rates(ctx.settings.country, day, events, names)
+    items += _rates(ctx.settings.country, day, events, names, rates_for(ctx))
     items += _ingest(ctx, window)
     order = {kind: position for position, kind in enumerate(ATTENTION_KINDS)}
     return sorted(items, key=lambda item: order[item.kind])
@@ -560,7 +581,11 @@ def _letters(customers: Sequence[Customer], events: Sequence[EscalationEvent]) -
 
 
 def _rates(
-    country: str, day: date, events: Sequence[EscalationEvent], names: Mapping[str, str]
+    country: str,
+    day: date,
+    events: Sequence[EscalationEvent],
+    names: Mapping[str, str],
+    book: RateBook | None = None,
 ) -> list[Attention]:
     """The rate tables the creditor's law reads, for the current half-year (and the next one when it starts
     within a month): missing or unverified; and the claims of the window whose interest could not be
@@ -578,7 +603,7 @@ def _rates(
     periods = [current]
     if (current.next().start - day).days <= RATE_NOTICE_DAYS:
         periods.append(current.next())
-    book = load_rate_book()
+    book = book if book is not None else load_rate_book()
     items = []
     for table in sorted(tables, key=str):
         for period in periods:
@@ -588,7 +613,19 @@ def _rates(
             except MissingRateError as exc:
                 items.append(Attention("rate", subject, str(exc), code="missing", on=period.start))
                 continue
-            if not rate.verified:
+            if rate.status is RateStatus.FETCHED:
+                items.append(
+                    Attention(
+                        "rate",
+                        subject,
+                        f"{rate.percent} % fetched ({rate.source}), not yet verified: check it against "
+                        f"the official publication, then relance rates --verify {period}; claims use it "
+                        "meanwhile",
+                        code="fetched",
+                        on=period.start,
+                    )
+                )
+            elif not rate.verified:
                 items.append(
                     Attention(
                         "rate",

@@ -21,6 +21,7 @@ from relance.domain.engine import Decision, carry_out, decide, next_action_on, s
 from relance.domain.events import EscalationEvent, EventKind, EventLine, NoticeRef, Outcome
 from relance.domain.evidence import retained_until
 from relance.domain.models import Customer, DispatchState, Invoice
+from relance.domain.money import NeedsPerson
 from relance.domain.policy import Action, Policy
 from relance.observability import count_metric, log_escalation, logger
 from relance.ports import (
@@ -39,7 +40,7 @@ from relance.services.case_log import case_events
 from relance.services.customer_file import CustomerFile, load_customer_file
 from relance.services.handoff import prepare_handoff
 from relance.services.messages import MessageParts, message_context, settled_claims
-from relance.services.penalties import Claim, claims_for, policy_waiver
+from relance.services.penalties import Claim, claims_for, log_fetched_rates, policy_waiver, rates_for
 
 COMMIT_ATTEMPTS = 4
 # How the commit waits between attempts; a replay or a test on simulated time replaces it.
@@ -60,6 +61,22 @@ class DispatchResult:
     notices: tuple[NoticeRef, ...] = ()
     reason: str | None = None
     case_ids: tuple[str, ...] = ()
+
+
+class NoticeHeld(RuntimeError):
+    """A step claiming penalties would print a claim a person must decide on first (a contractual rate
+    below the legal floor, relance.domain.money.review): nothing of the day is sent."""
+
+    def __init__(self, held: dict[str, dict[str, NeedsPerson]]) -> None:
+        super().__init__(
+            "; ".join(
+                f"{invoice_id}: {why.reason}"
+                for reasons in held.values()
+                for invoice_id, why in reasons.items()
+            )
+        )
+        self.held = held
+        """Per case, the invoices held and why."""
 
 
 class DispatchInProgress(RuntimeError):
@@ -141,6 +158,11 @@ def process_customer(ctx: Context, customer_id: str, run_id: str) -> DispatchRes
             ctx.events.append(event)
             log_escalation(event)
         return DispatchResult(customer_id, today, "failed", step=events[0].step, reason=str(exc))
+    except NoticeHeld as exc:
+        # Nothing was stored or sent (the check runs before the first document): the day is given back,
+        # the customer stays due, and tomorrow's run holds it again until a person corrects the terms.
+        ctx.book.release_dispatch(customer_id, dispatch_key)
+        return _notice_held(ctx, claimed, decision, run_id, exc)
     except SendUncertain:
         # The email may have left: the claim stays, the retry finds the customer held for a person.
         logger.error(
@@ -269,7 +291,10 @@ def _produce(
         customer_file.notice_dates,
         settings.interest_rate_mode,
         policy_waiver(policy),
+        rates_for(ctx),
     )
+    log_fetched_rates(customer.customer_id, produced.claims)
+    _check_holds(claiming, produced.claims)
     attachments: list[Attachment] = []
     for action in decision.with_action(Action.LETTER):
         body, ref = _store_notice(ctx, customer, action, produced.claims, dispatch_key, today)
@@ -340,6 +365,62 @@ def _produce(
                 "call task not sent", extra={"customer_id": customer.customer_id, "reason": str(exc)}
             )
             count_metric("CallTaskFailed")
+
+
+def _check_holds(claiming: Sequence[CaseAction], claims: dict[str, Claim]) -> None:
+    """Raises NoticeHeld when a step claiming penalties covers a claim a person must decide on: printing
+    an unlawful agreed rate, or silently another one, on a formal notice are both wrong (docs/interest.md)."""
+    held: dict[str, dict[str, NeedsPerson]] = {}
+    for action in claiming:
+        for invoice in action.invoices:
+            claim = claims.get(invoice.invoice_id)
+            if claim is not None and claim.hold is not None:
+                held.setdefault(action.case.case_id, {})[invoice.invoice_id] = claim.hold
+    if held:
+        raise NoticeHeld(held)
+
+
+def _notice_held(
+    ctx: Context, customer: Customer, decision: Decision, run_id: str, held: NoticeHeld
+) -> DispatchResult:
+    """One STATUS event per held case (the digest lists it for a person), a log line and a metric."""
+    now = ctx.clock().astimezone(UTC)
+    actions = {action.case.case_id: action for action in decision.case_actions}
+    for case_id, reasons in held.held.items():
+        action = actions[case_id]
+        invoices = [invoice for invoice in action.invoices if invoice.invoice_id in reasons]
+        event = EscalationEvent(
+            customer_id=customer.customer_id,
+            kind=EventKind.STATUS,
+            occurred_on=decision.on,
+            recorded_at=now,
+            outcome=Outcome.HELD,
+            # Once a day and case: a retry the same day collides instead of doubling.
+            key_suffix=f"{case_id}#notice_held",
+            step=action.step.id,
+            invoice_ids=tuple(invoice.invoice_id for invoice in invoices),
+            lines=tuple(EventLine(invoice_id=i.invoice_id, balance=i.balance) for i in invoices),
+            currency=action.case.currency,
+            amount=sum((invoice.balance for invoice in invoices), ZERO),
+            reason=f"{action.step.id} held for a person: "
+            + "; ".join(f"{invoice_id}: {why.reason}" for invoice_id, why in sorted(reasons.items())),
+            run_id=run_id,
+            detail={"notice_held": ",".join(sorted({why.code for why in reasons.values()}))},
+            case_id=case_id,
+            customer_name=customer.name,
+        )
+        ctx.events.append(event)
+        log_escalation(event)
+    logger.error("notice held", extra={"customer_id": customer.customer_id, "reason": str(held)})
+    count_metric("NoticeHeld")
+    return DispatchResult(
+        customer.customer_id,
+        decision.on,
+        "notice_held",
+        invoice_ids=tuple(i for reasons in held.held.values() for i in sorted(reasons)),
+        reason=str(held),
+        case_ids=tuple(held.held),
+    )
 
 
 def _store_notice(

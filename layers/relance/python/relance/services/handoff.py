@@ -30,7 +30,7 @@ from relance.ports import Context, StoredObject
 from relance.services import documents
 from relance.services.call_tasks import notices_with_deadlines
 from relance.services.customer_file import CustomerFile
-from relance.services.penalties import claims_for, policy_waiver
+from relance.services.penalties import claims_for, log_fetched_rates, policy_waiver, rates_for
 
 INDEX_FORMAT = "relance-evidence-index/1"
 
@@ -60,7 +60,9 @@ def prepare_handoff(
         customer_file.notice_dates,
         settings.interest_rate_mode,
         policy_waiver(policy),
+        rates_for(ctx),
     )
+    log_fetched_rates(customer.customer_id, claims)
     # The file as it stood at midnight: a retry later in the day must rebuild the very same pack.
     cutoff = datetime.combine(today, time(0), tzinfo=ctx.calendar.timezone)
     history = [
@@ -81,7 +83,9 @@ def prepare_handoff(
         }
         for p in customer_file.payments
     ]
-    notices = notices_with_deadlines(policy, [n for n in customer_file.notices if n["on"] < today])
+    notices = notices_with_deadlines(
+        policy, [n for n in customer_file.notices if n["on"] < today], customer.cases
+    )
     context = documents.handoff_context(
         company=settings.company,
         customer=customer,
@@ -95,7 +99,7 @@ def prepare_handoff(
         payments=payments,
         notices=notices,
     )
-    context["route"] = collection_route(settings.country, customer, context["claims"])
+    context["route"] = collection_route(settings.country, customer, context["claims"], on=today)
     context["case"] = {
         "id": action.case.case_id,
         "opened_on": action.case.opened_on,

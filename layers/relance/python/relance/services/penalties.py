@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from relance.domain.amounts import ZERO, round_money
 from relance.domain.models import Customer, Invoice
@@ -30,6 +30,7 @@ from relance.domain.money import (
     RateBook,
     RateMode,
     RatePeriod,
+    RateStatus,
     UnsupportedJurisdiction,
     Waiver,
     WaiverScope,
@@ -38,6 +39,13 @@ from relance.domain.money import (
     load_rate_book,
 )
 from relance.domain.policy import Policy
+from relance.observability import count_metric, logger
+from relance.ports import StorageError
+from relance.rates.refresh import current_rate_book
+from relance.rates.store import RateStoreError
+
+if TYPE_CHECKING:
+    from relance.ports import Context
 
 # Why a claim's interest is None: a rate the tables do not hold yet, or data that gives no claim.
 MISSING_RATE = "missing_rate"
@@ -68,6 +76,9 @@ class Claim:
     pending: str | None = None
     pending_from: date | None = None
     hold: NeedsPerson | None = None
+    fetched_rates: tuple[str, ...] = ()
+    """The rates this claim was priced with that were fetched from a central bank and not yet verified by a
+    person ("ECB_MRO 2026-H2 2.15"): for the log, never the notice."""
 
     def __post_init__(self) -> None:
         if self.indemnity_currency == "" and self.currency:
@@ -92,6 +103,32 @@ class DatedPayment:
 def rate_book() -> RateBook:
     """The packaged tables alone; pass `rates=relance.rates.current_rate_book(store)` to use stored rows."""
     return load_rate_book()
+
+
+def rates_for(ctx: Context) -> RateBook:
+    """The book to price with: the packaged tables merged with the stack's stored rows. A store that cannot
+    be read leaves the packaged tables (a missing rate then shows as "to be computed"), logged and counted:
+    a dunning run does not stop for it."""
+    try:
+        return current_rate_book(ctx.rate_store, rate_book())
+    except (StorageError, RateStoreError) as exc:
+        logger.error("rate store unreadable, packaged rates only", extra={"reason": str(exc)})
+        count_metric("RateStoreUnreadable")
+        return rate_book()
+
+
+def log_fetched_rates(customer_id: str, claims: dict[str, Claim]) -> None:
+    """One structured line per claim priced on a rate not yet verified: the letter never says so."""
+    for invoice_id, claim in sorted(claims.items()):
+        if claim.fetched_rates:
+            logger.warning(
+                "claim priced on an unverified rate",
+                extra={
+                    "customer_id": customer_id,
+                    "invoice_id": invoice_id,
+                    "rates": list(claim.fetched_rates),
+                },
+            )
 
 
 def _payments_of(invoice: Invoice, dated: Sequence[DatedPayment]) -> list[tuple[date, Decimal]]:
@@ -149,7 +186,7 @@ def claim_for(
         return _missing_rate(basis, invoice, exc, waiver)
     except ClaimError as exc:
         return _not_computed(invoice, str(exc), waiver, basis)
-    claim = _from_late(late)
+    claim = replace(_from_late(late), fetched_rates=_fetched(book, basis, late))
     if late.needs_person is not None:
         claim = replace(claim, hold=_with_statutory_amount(late.needs_person, basis, arguments))
     return claim
@@ -169,6 +206,18 @@ def _from_late(late: LateClaim) -> Claim:
         indemnity_currency=late.indemnity_currency,
         legal_basis=late.legal_basis,
     )
+
+
+def _fetched(book: RateBook, basis: LegalBasis, late: LateClaim) -> tuple[str, ...]:
+    """The statutory table's rows of the half-years the interest ran in that are fetched, not verified."""
+    table = basis.jurisdiction.rules.statutory_rate.table
+    periods = {HalfYear.of(day) for period in late.periods for day in (period.start, period.end)}
+    found = []
+    for half in sorted(periods):
+        entry = book.entry(table, half)
+        if entry is not None and entry.status is RateStatus.FETCHED:
+            found.append(f"{table.name} {half} {entry.percent}")
+    return tuple(found)
 
 
 def _with_statutory_amount(held: NeedsPerson, basis: LegalBasis, arguments: dict[str, Any]) -> NeedsPerson:

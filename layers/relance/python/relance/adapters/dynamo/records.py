@@ -95,6 +95,9 @@ class CustomerRecord(Model):
     pending_since = UTCDateTimeAttribute(null=True)
     last_dispatch = UnicodeAttribute(null=True)
     phone = UnicodeAttribute(null=True)
+    # The debtor's legal form and merchant standing, for the collection route (domain/collection.py).
+    legal_form = UnicodeAttribute(null=True)
+    merchant = BooleanAttribute(null=True)
     payers = ListAttribute(of=UnicodeAttribute, null=True)
     cases = ListAttribute(of=CaseAttribute, null=True)
     cases_opened = NumberAttribute(default=0)

@@ -15,6 +15,7 @@ from relance.domain.calendar import BusinessCalendar, SendingWindow
 from relance.domain.selection import PolicyBook
 from relance.policies import policy_book
 from relance.ports import Clock, Renderer
+from relance.rates.store import InMemoryRateStore
 
 
 def memory_settings(**changes: Any) -> Settings:
@@ -72,6 +73,7 @@ class MemoryContext:
     bus: MemoryBus
     queue: MemoryQueue
     renderer: Renderer
+    rate_store: InMemoryRateStore = field(default_factory=InMemoryRateStore)
 
 
 def memory_context(
@@ -90,8 +92,11 @@ def memory_context(
             settings.country,
             settings.timezone,
             window=SendingWindow(settings.window_opens, settings.window_closes),
+            region=settings.creditor_region,
         ),
-        policies=policy_book(settings.default_policy, settings.consumer_policy),
+        policies=policy_book(
+            settings.default_policy, settings.consumer_policy, postal_delay_days=settings.postal_delay_days
+        ),
         book=MemoryBook(log),
         events=log,
         mailer=MemoryMailer(),

@@ -83,6 +83,8 @@ def stored_customer(customer: Customer) -> dict[str, Any]:
         "do_not_dun": customer.do_not_dun,
         "contract_rate": customer.contract_rate,
         "phone": customer.phone,
+        "legal_form": customer.legal_form,
+        "merchant": customer.merchant,
     }
 
 
