@@ -4,6 +4,7 @@ sender."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import date, timedelta
 
@@ -264,3 +265,38 @@ def test_the_raw_email_is_kept_as_evidence_under_object_lock(ctx, message_id):
     assert kept.body == raw
     assert kept.retain_until is not None
     assert event.detail["evidence_key"].startswith("replies/C1/")
+
+
+def test_a_reply_to_a_formal_notice_is_in_the_handoff_pack_with_its_hash(ctx):
+    """The debtor answers the formal notice with a promise it does not keep: the case goes on to the
+    hand-off after the promised date and its grace, and the pack names the reply as kept."""
+    seed(ctx, client("C1"), [bill("F1", due=date(2026, 3, 4), total="3000.00")])
+    day = MONDAY
+    while not (notices := [e for e in events(ctx, "C1", EventKind.ESCALATION) if e.step == "formal_notice"]):
+        run_day(ctx, day)
+        day += timedelta(days=1)
+    [notice] = notices
+    raw = reply_email("Bien reçu votre courrier, je vous règle sous huitaine.", in_reply_to=notice.message_id)
+    at(ctx, day)
+    ctx.store.put_file("inbound/answer-to-notice", raw, "message/rfc822")
+    assert record_reply(ctx, "inbound/answer-to-notice", raw).reply_class == "promise"
+
+    handoffs: list = []
+    for _ in range(120):
+        run_day(ctx, day)
+        day += timedelta(days=1)
+        if handoffs := [e for e in events(ctx, "C1", EventKind.ESCALATION) if e.step == "handoff"]:
+            break
+    [handoff] = handoffs
+    [pack] = [ref for ref in handoff.notices if ref.key.startswith("handoff/")]
+    index = json.loads(ctx.store.read(pack.key))
+    [reply] = index["replies"]
+    assert (reply["class"], reply["answers_message_id"], reply["inbound_key"]) == (
+        "promise",
+        notice.message_id,
+        "inbound/answer-to-notice",
+    )
+    assert reply["sha256"] == hashlib.sha256(raw).hexdigest()
+    assert ctx.store.read(reply["key"]) == raw
+    assert notice.message_id in {entry["message_id"] for entry in index["emails"]}
+    assert all(entry["step"] != "promise" for entry in index["emails"])
