@@ -70,6 +70,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="dated human decisions (dispute, promise, resume); '' for none",
     )
     parser.add_argument(
+        "--replies",
+        type=Path,
+        default=demo / "replies",
+        help="customers' replies (YYYY-MM-DD-<name>.eml), each stored under inbound/ on its day; '' for none",
+    )
+    parser.add_argument(
         "--start",
         type=date.fromisoformat,
         default=None,
@@ -101,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--customers {args.customers}: no such file")
     payments = _read(args.payments, lambda path: payments_by_date(path.name, path.read_bytes()))
     actions = _read(args.actions, lambda path: actions_by_date(path.read_bytes())) or {}
+    replies = _replies(args.replies)
     due_range = _read(args.invoices, lambda path: due_date_range(path.name, path.read_bytes()))
     if due_range is None:
         raise CliError("--invoices is required")
@@ -113,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
     _prepare(out)
 
     from relance_tools.actions import apply_action
+    from relance_tools.dated_replies import inbound_key, reply_bytes
     from relance_tools.devstack import deploy_stack, embedded_aws, verify_sender
     from relance_tools.local_pipeline import LocalPipeline
 
@@ -137,6 +145,9 @@ def run(args: argparse.Namespace) -> int:
             for action in actions.get(day, []):
                 with redirect_stdout(log_stream):
                     apply_action(pipeline.runtime, action)
+            for path in replies.get(day, []):
+                # As the SES receipt rule would: the raw email under inbound/, then the replies function.
+                pipeline.receive_reply(inbound_key(path), reply_bytes(pipeline.runtime, path))
             run = pipeline.run_day(day)
             if run.processed:
                 # SES reports each delivery back the same day; hand-off packs list these statuses.
@@ -204,6 +215,20 @@ def _read(path: Path | None, reader: Callable[[Path], T]) -> T | None:
         return reader(path)
     except ValueError as exc:
         raise CliError(f"{path}: {exc}") from exc
+
+
+def _replies(folder: Path | None) -> dict[date, list[Path]]:
+    """The replies folder's files by day; none when the option is given empty."""
+    from relance_tools.dated_replies import replies_by_date
+
+    if folder is None or str(folder) in {"", "."}:
+        return {}
+    if not folder.is_dir():
+        raise CliError(f"--replies {folder}: no such folder")
+    try:
+        return replies_by_date(folder)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
 
 
 def _prepare(out: Path) -> None:
