@@ -245,9 +245,6 @@ def sent_event(ctx: Context, customer_id: str, message_id: str) -> EscalationEve
     )
 
 
-
-
-
 def _event(
     ctx: Context,
     customer: Customer,
