@@ -221,6 +221,7 @@ def test_replaying_the_demos_files_in_memory_logs_the_same_events_on_the_same_da
             "--payments", str(DEMO / "payments.csv"),
             "--actions", str(DEMO / "actions.csv"),
             "--replies", str(DEMO / "replies"),
+            "--bank", str(DEMO / "bank"),
             "--start", "2025-12-06",
             "--days", "169",
             "--out", str(tmp_path),
@@ -260,3 +261,16 @@ def test_two_replies_are_read_one_pauses_a_case_and_the_other_is_in_the_handoff_
     [reply] = json.loads(pack.read_text(encoding="utf-8"))["replies"]
     assert (reply["class"], reply["inbound_key"]) == ("already_paid", "inbound/2026-03-25-C004-already-paid")
     assert "déjà réglé" in reply["quote"]
+
+
+def test_the_bank_statement_is_read_its_credit_applied_and_the_unknown_transfer_reported(demo: Path):
+    """demo/bank: a camt.053 dropped under incoming/bank/ on 05/05, reported under reports/ingest/."""
+    report = json.loads((demo / "reports" / "bank_2026-05-05-camt053.xml.json").read_text(encoding="utf-8"))
+    outcomes = {entry["reference"]: entry["outcome"] for entry in report["entries"]}
+    assert (report["format"], report["applied_payments"], outcomes) == (
+        "camt.053",
+        1,
+        {"VIR-90502": "applied", "VIR-90503": "unmatched"},
+    )
+    payments = [e for e in timeline(demo) if e["customer_id"] == "C004" and e["kind"] == "payment"]
+    assert [(e["date"], e["invoice_ids"]) for e in payments] == [("2026-05-05", ["F2026-0104"])]

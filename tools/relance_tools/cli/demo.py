@@ -76,6 +76,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="customers' replies (YYYY-MM-DD-<name>.eml), each stored under inbound/ on its day; '' for none",
     )
     parser.add_argument(
+        "--bank",
+        type=Path,
+        default=demo / "bank",
+        help="bank statements (YYYY-MM-DD-<name>), each dropped under incoming/bank/ on its day; '' for none",
+    )
+    parser.add_argument(
         "--start",
         type=date.fromisoformat,
         default=None,
@@ -107,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--customers {args.customers}: no such file")
     payments = _read(args.payments, lambda path: payments_by_date(path.name, path.read_bytes()))
     actions = _read(args.actions, lambda path: actions_by_date(path.read_bytes())) or {}
-    replies = _replies(args.replies)
+    replies = _dated(args.replies, ".eml")
+    statements = _dated(args.bank)
     due_range = _read(args.invoices, lambda path: due_date_range(path.name, path.read_bytes()))
     if due_range is None:
         raise CliError("--invoices is required")
@@ -120,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     _prepare(out)
 
     from relance_tools.actions import apply_action
-    from relance_tools.dated_replies import inbound_key, reply_bytes
+    from relance_tools.dated_drops import inbound_key, reply_bytes
     from relance_tools.devstack import deploy_stack, embedded_aws, verify_sender
     from relance_tools.local_pipeline import LocalPipeline
 
@@ -142,6 +149,8 @@ def run(args: argparse.Namespace) -> int:
                         f"incoming/payments/payments-{day.isoformat()}.csv", payments.csv_for(day)
                     )
                 )
+            for path in statements.get(day, []):
+                ingest.append(pipeline.upload(f"incoming/bank/{path.name}", path.read_bytes()))
             for action in actions.get(day, []):
                 with redirect_stdout(log_stream):
                     apply_action(pipeline.runtime, action)
@@ -217,16 +226,16 @@ def _read(path: Path | None, reader: Callable[[Path], T]) -> T | None:
         raise CliError(f"{path}: {exc}") from exc
 
 
-def _replies(folder: Path | None) -> dict[date, list[Path]]:
-    """The replies folder's files by day; none when the option is given empty."""
-    from relance_tools.dated_replies import replies_by_date
+def _dated(folder: Path | None, suffix: str = "") -> dict[date, list[Path]]:
+    """A folder's dated files (replies, statements) by day; none when the option is given empty."""
+    from relance_tools.dated_drops import files_by_date
 
     if folder is None or str(folder) in {"", "."}:
         return {}
     if not folder.is_dir():
-        raise CliError(f"--replies {folder}: no such folder")
+        raise CliError(f"{folder}: no such folder")
     try:
-        return replies_by_date(folder)
+        return files_by_date(folder, suffix)
     except ValueError as exc:
         raise CliError(str(exc)) from exc
 

@@ -1,5 +1,6 @@
-"""Customers' replies for a demo or a replay: raw emails in a folder, each named for the day it arrives
-(`2026-02-25-C002-promise.eml`), played before that day's run as SES would store them under inbound/.
+"""Files a demo or a replay drops on their day, each named for it: customers' replies
+(`2026-02-25-C002-promise.eml`, stored under inbound/ as SES would) and bank statements
+(`2026-03-20-camt053.xml`, dropped under incoming/bank/ as the finance team would), before that day's run.
 
 A file may write `{in_reply_to}` in its In-Reply-To header: it becomes SES's message id of the last email
 the sender's customer was sent, which differs between runs (moto's, the memory mailer's), so that the
@@ -16,18 +17,22 @@ from pathlib import Path
 from relance.domain.events import EventKind, Outcome
 from relance.ports import Context
 
-_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-.+\.eml$")
+_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-.+$")
+
+
+def files_by_date(folder: Path, suffix: str = "") -> dict[date, list[Path]]:
+    """The folder's files (ending with `suffix`) by their day; a file not named YYYY-MM-DD-… is an error."""
+    found: dict[date, list[Path]] = {}
+    for path in sorted(item for item in folder.iterdir() if item.is_file() and item.name.endswith(suffix)):
+        match = _NAME.match(path.name)
+        if match is None:
+            raise ValueError(f"{path}: a dated file is named YYYY-MM-DD-<anything>{suffix}")
+        found.setdefault(date.fromisoformat(match.group(1)), []).append(path)
+    return found
 
 
 def replies_by_date(folder: Path) -> dict[date, list[Path]]:
-    """The folder's replies by the day they arrive; a file not named YYYY-MM-DD-….eml is an error."""
-    found: dict[date, list[Path]] = {}
-    for path in sorted(folder.glob("*.eml")):
-        match = _NAME.match(path.name)
-        if match is None:
-            raise ValueError(f"{path}: a reply's file is named YYYY-MM-DD-<anything>.eml")
-        found.setdefault(date.fromisoformat(match.group(1)), []).append(path)
-    return found
+    return files_by_date(folder, ".eml")
 
 
 def inbound_key(path: Path) -> str:
