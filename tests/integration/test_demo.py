@@ -220,6 +220,8 @@ def test_replaying_the_demos_files_in_memory_logs_the_same_events_on_the_same_da
             "--invoices", str(DEMO / "invoices.csv"),
             "--payments", str(DEMO / "payments.csv"),
             "--actions", str(DEMO / "actions.csv"),
+            "--replies", str(DEMO / "replies"),
+            "--bank", str(DEMO / "bank"),
             "--start", "2025-12-06",
             "--days", "169",
             "--out", str(tmp_path),
@@ -248,3 +250,27 @@ def test_the_emails_written_are_the_archive_and_each_hash_is_the_logs(demo: Path
 
     assert files  # every customer email, from the bucket's archive
     assert files == logged
+
+
+def test_two_replies_are_read_one_pauses_a_case_and_the_other_is_in_the_handoff_pack(demo: Path):
+    """demo/replies: C002 promises to pay on 27/02 (and does), C004 says it paid after the formal notice
+    (the bank never shows it: the hand-off goes ahead, with the reply in its pack)."""
+    replies = [(e["date"], e["customer_id"], e["step"]) for e in timeline(demo) if e["kind"] == "reply"]
+    assert replies == [("2026-02-25", "C002", "promise"), ("2026-03-25", "C004", "already_paid")]
+    [pack] = sorted((demo / "handoff").glob("C004_*evidence.json"))
+    [reply] = json.loads(pack.read_text(encoding="utf-8"))["replies"]
+    assert (reply["class"], reply["inbound_key"]) == ("already_paid", "inbound/2026-03-25-C004-already-paid")
+    assert "déjà réglé" in reply["quote"]
+
+
+def test_the_bank_statement_is_read_its_credit_applied_and_the_unknown_transfer_reported(demo: Path):
+    """demo/bank: a camt.053 dropped under incoming/bank/ on 05/05, reported under reports/ingest/."""
+    report = json.loads((demo / "reports" / "bank_2026-05-05-camt053.xml.json").read_text(encoding="utf-8"))
+    outcomes = {entry["reference"]: entry["outcome"] for entry in report["entries"]}
+    assert (report["format"], report["applied_payments"], outcomes) == (
+        "camt.053",
+        1,
+        {"VIR-90502": "applied", "VIR-90503": "unmatched"},
+    )
+    payments = [e for e in timeline(demo) if e["customer_id"] == "C004" and e["kind"] == "payment"]
+    assert [(e["date"], e["invoice_ids"]) for e in payments] == [("2026-05-05", ["F2026-0104"])]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from relance_tools.cli.dated_files import actions_by_date, payments_by_date
+from relance_tools.dated_drops import files_by_date, replies_by_date
 from relance_tools.replay import MemoryPipeline, replay
 
 pytestmark = pytest.mark.integration
@@ -32,6 +33,8 @@ def test_the_demo_writes_its_last_days_digest_with_the_figures_of_the_replay(dem
         actions_by_date((DEMO / "actions.csv").read_bytes()),
         start,
         (day - start).days + 1,
+        replies=replies_by_date(DEMO / "replies"),
+        statements=files_by_date(DEMO / "bank"),
     )
     in_memory = json.loads(pipeline.ctx.store.read(f"reports/digest/{day}.json"))
 

@@ -80,6 +80,8 @@ def fields_by_group() -> dict[str, set[str]]:
         "WorkerLogGroup": worker,
         "PlannerLogGroup": POWERTOOLS_KEYS,
         "FeedbackLogGroup": POWERTOOLS_KEYS | {"customer_id"},
+        # services/replies.py: a reply set aside (why) and a task not sent (whose, why).
+        "RepliesLogGroup": POWERTOOLS_KEYS | {"customer_id", "reason", "inbound_key", "outcome"},
     }
 
 

@@ -473,11 +473,17 @@ def test_dashboard_body_is_json(sam: dict[str, Any]) -> None:
     assert {widget["type"] for widget in widgets} == {"metric", "log"}
 
 
-def test_only_incoming_files_trigger_ingestion(cfn: dict[str, Any]) -> None:
+def test_only_incoming_files_trigger_ingestion_and_only_inbound_mail_the_replies(cfn: dict[str, Any]) -> None:
     bucket = cfn["Resources"]["DocumentsBucket"]["Properties"]
-    (notification,) = bucket["NotificationConfiguration"]["LambdaConfigurations"]
-    assert notification["Function"] == {"Fn::GetAtt": ["IngestFunction", "Arn"]}
-    assert notification["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "incoming/"}]
+    triggers = {
+        notification["Function"]["Fn::GetAtt"][0]: notification["Filter"]["S3Key"]["Rules"]
+        for notification in bucket["NotificationConfiguration"]["LambdaConfigurations"]
+    }
+    assert triggers == {
+        "IngestFunction": [{"Name": "prefix", "Value": "incoming/"}],
+        # Never replies/, where the replies function keeps its copy: that would trigger it again.
+        "RepliesFunction": [{"Name": "prefix", "Value": "inbound/"}],
+    }
     assert bucket["ObjectLockEnabled"] is True
     assert "ObjectLockConfiguration" not in bucket  # retention is set per notice by the worker
 
@@ -613,7 +619,7 @@ def test_failed_feedback_is_kept_and_watched(cfn: dict[str, Any]) -> None:
 
 
 # Where the worker keeps evidence under Object Lock (emails/ is the sent-mail archive).
-EVIDENCE_PREFIXES = ("notices/", "handoff/", "emails/")
+EVIDENCE_PREFIXES = ("notices/", "handoff/", "emails/", "replies/")
 
 # Whoever holds these can remove or rewrite evidence before its retention date.
 EVIDENCE_BREAKERS = (

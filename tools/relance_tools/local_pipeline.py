@@ -175,6 +175,20 @@ class LocalPipeline:
         record["s3"]["object"]["size"] = len(body)
         return self.invoke("ingest", event)
 
+    def receive_reply(self, key: str, raw: bytes) -> dict[str, Any]:
+        """A customer's reply as the SES receipt rule stores it (moto has no SES inbound): the raw email
+        under inbound/, then the S3 notification to the replies handler."""
+        bucket = self.runtime.settings.bucket
+        self.runtime.client("s3").put_object(Bucket=bucket, Key=key, Body=raw)
+        event = _sample_event("s3-put.json")
+        record = event["Records"][0]
+        record["eventTime"] = self.clock.now.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        record["s3"]["bucket"]["name"] = bucket
+        record["s3"]["bucket"]["arn"] = f"arn:aws:s3:::{bucket}"
+        record["s3"]["object"]["key"] = quote_plus(key, safe="/")
+        record["s3"]["object"]["size"] = len(raw)
+        return self.invoke("replies", event)
+
     def run_planner(self, day: date) -> dict[str, Any]:
         event = _sample_event("schedule.json")
         scheduled = datetime.combine(day, time(8, 0), tzinfo=self.runtime.calendar.timezone)

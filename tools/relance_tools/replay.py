@@ -12,7 +12,7 @@ import json
 import shutil
 import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -28,9 +28,11 @@ from relance.services.dunning import DispatchResult, process_customer
 from relance.services.feedback import record_feedback
 from relance.services.ingest import ingest_object
 from relance.services.planner import RunRequest, plan_day
+from relance.services.replies import record_reply
 from relance_tools.actions import apply_action
 from relance_tools.cli.dated_files import DatedAction, DatedTable
 from relance_tools.cli.demo import DEMO_PARAMETERS
+from relance_tools.dated_drops import inbound_key, reply_bytes
 from relance_tools.devstack import settings_for_parameters
 from relance_tools.sesmail import delivery_notification
 from relance_tools.timeline import timeline
@@ -128,6 +130,8 @@ def replay(
     days: int,
     progress: Callable[[str], None] | None = None,
     digest_days: int = 1,
+    replies: Mapping[date, Sequence[Path]] | None = None,
+    statements: Mapping[date, Sequence[Path]] | None = None,
 ) -> list[dict[str, Any]]:
     """Plays the files day by day as the demo does on its embedded AWS; returns the ingest summaries.
 
@@ -147,8 +151,17 @@ def replay(
             )
             month.payments += int(report.get("applied_payments", 0))
             ingest.append(report)
+        for path in (statements or {}).get(day, []):
+            report = pipeline.upload(f"incoming/bank/{path.name}", path.read_bytes())
+            month.payments += int(report.get("applied_payments", 0))
+            ingest.append(report)
         for action in actions.get(day, []):
             apply_action(pipeline.ctx, action)
+        for path in (replies or {}).get(day, []):
+            # As SES stores it and the replies function reads it (dated_drops.py).
+            raw = reply_bytes(pipeline.ctx, path)
+            pipeline.ctx.store.put_file(inbound_key(path), raw, "message/rfc822")
+            record_reply(pipeline.ctx, inbound_key(path), raw)
         results = pipeline.run_day(day)
         for result in results:
             if result.outcome == "sent":

@@ -71,6 +71,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="dated human decisions (dispute, promise, resume); '' for none",
     )
     parser.add_argument(
+        "--replies",
+        type=Path,
+        default=demo / "replies",
+        help="customers' replies (YYYY-MM-DD-<name>.eml), each stored under inbound/ on its day; '' for none",
+    )
+    parser.add_argument(
+        "--bank",
+        type=Path,
+        default=demo / "bank",
+        help="bank statements (YYYY-MM-DD-<name>), each dropped under incoming/bank/ on its day; '' for none",
+    )
+    parser.add_argument(
         "--start",
         type=date.fromisoformat,
         default=None,
@@ -105,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--customers {args.customers}: no such file")
     payments = _read(args.payments, lambda path: payments_by_date(path.name, path.read_bytes()))
     actions = _read(args.actions, lambda path: actions_by_date(path.read_bytes())) or {}
+    replies = _dated(args.replies, ".eml")
+    statements = _dated(args.bank)
     due_range = _read(args.invoices, lambda path: due_date_range(path.name, path.read_bytes()))
     if due_range is None:
         raise CliError("--invoices is required")
@@ -117,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
     _prepare(out)
 
     from relance_tools.actions import apply_action
+    from relance_tools.dated_drops import inbound_key, reply_bytes
     from relance_tools.devstack import deploy_stack, embedded_aws, verify_sender
     from relance_tools.local_pipeline import LocalPipeline
 
@@ -139,9 +154,14 @@ def run(args: argparse.Namespace) -> int:
                         f"incoming/payments/payments-{day.isoformat()}.csv", payments.csv_for(day)
                     )
                 )
+            for path in statements.get(day, []):
+                ingest.append(pipeline.upload(f"incoming/bank/{path.name}", path.read_bytes()))
             for action in actions.get(day, []):
                 with redirect_stdout(log_stream):
                     apply_action(pipeline.runtime, action)
+            for path in replies.get(day, []):
+                # As the SES receipt rule would: the raw email under inbound/, then the replies function.
+                pipeline.receive_reply(inbound_key(path), reply_bytes(pipeline.runtime, path))
             run = pipeline.run_day(day)
             worked += len(run.processed)
             if run.processed:
@@ -218,6 +238,20 @@ def _read(path: Path | None, reader: Callable[[Path], T]) -> T | None:
         return reader(path)
     except ValueError as exc:
         raise CliError(f"{path}: {exc}") from exc
+
+
+def _dated(folder: Path | None, suffix: str = "") -> dict[date, list[Path]]:
+    """A folder's dated files (replies, statements) by day; none when the option is given empty."""
+    from relance_tools.dated_drops import files_by_date
+
+    if folder is None or str(folder) in {"", "."}:
+        return {}
+    if not folder.is_dir():
+        raise CliError(f"{folder}: no such folder")
+    try:
+        return files_by_date(folder, suffix)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
 
 
 def _prepare(out: Path) -> None:

@@ -29,6 +29,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--invoices", type=Path, required=True, help="invoices file")
     parser.add_argument("--payments", type=Path, help="payments file; each row is applied on its date")
     parser.add_argument("--actions", type=Path, help="dated decisions (dispute, promise, resume)")
+    parser.add_argument(
+        "--replies", type=Path, help="folder of customers' replies, YYYY-MM-DD-<name>.eml, read on their day"
+    )
+    parser.add_argument(
+        "--bank", type=Path, help="folder of bank statements, YYYY-MM-DD-<name>, dropped on their day"
+    )
     parser.add_argument("--start", type=date.fromisoformat, required=True, help="first day (YYYY-MM-DD)")
     parser.add_argument("--days", type=int, required=True, help="number of days to replay")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
@@ -42,6 +48,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     from relance.rendering.summary import SummaryRenderer
+    from relance_tools.dated_drops import files_by_date, replies_by_date
     from relance_tools.replay import MemoryPipeline, replay, summary, write_outputs
 
     started = time.monotonic()
@@ -53,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         payments = payments_by_date(args.payments.name, args.payments.read_bytes()) if args.payments else None
         actions = actions_by_date(args.actions.read_bytes()) if args.actions else {}
+        replies = replies_by_date(args.replies) if args.replies else {}
+        statements = files_by_date(args.bank) if args.bank else {}
     except (OSError, ValueError) as exc:
         raise CliError(str(exc)) from exc
     renderer = SummaryRenderer() if args.no_documents else None
@@ -69,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
             args.start,
             args.days,
             progress=lambda line: print(line, file=sys.stderr, flush=True),
+            replies=replies,
+            statements=statements,
         )
     entries = write_outputs(pipeline, args.out, documents=not args.no_documents)
     summary(entries, time.monotonic() - started)

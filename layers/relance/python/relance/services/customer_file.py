@@ -90,6 +90,8 @@ def load_customer_file(ctx: Context, customer_id: str, policy: Policy) -> Custom
                 "case_id": event.case_id,
                 "email_key": event.email_key,
                 "email_sha256": event.email_sha256,
+                # A reply's raw email and its hash (services/replies.py), for the hand-off pack.
+                "detail": dict(event.detail),
             }
         )
         if event.kind is not EventKind.ESCALATION or event.outcome is not Outcome.SENT:

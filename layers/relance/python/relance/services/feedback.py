@@ -173,7 +173,7 @@ def record_feedback(ctx: Context, message: str) -> FeedbackResult:
         )
         return FeedbackResult("unknown_customer", feedback.customer_id, feedback.status.value)
 
-    sent = _sent_event(ctx, customer.customer_id, feedback.message_id)
+    sent = sent_event(ctx, customer.customer_id, feedback.message_id)
     step = feedback.step or (sent.step if sent is not None else None)
     for _ in range(3):
         contact = _contact_status(customer, feedback, step)
@@ -251,14 +251,17 @@ def _contact_status(customer: Customer, feedback: Feedback, step: str | None) ->
     return wanted if _RANK[wanted] > _RANK[customer.contact_status] else None
 
 
-def _sent_event(ctx: Context, customer_id: str, message_id: str) -> EscalationEvent | None:
-    """The logged dispatch that sent this email, for its step and invoices."""
+def sent_event(ctx: Context, customer_id: str, message_id: str) -> EscalationEvent | None:
+    """The logged dispatch that sent this email (SES's message id), for its step, case and invoices.
+
+    What SES said of it (DELIVERY) and the replies to it (REPLY) carry the same id; neither sent it.
+    """
     return next(
         (
             item
             for item in ctx.events.for_customer(customer_id)
             if message_id in {item.message_id, item.detail.get("call_task_message_id")}
-            and item.kind is not EventKind.DELIVERY
+            and item.kind not in (EventKind.DELIVERY, EventKind.REPLY)
         ),
         None,
     )

@@ -3,8 +3,9 @@
 Two documents under handoff/<customer>/<date>/, both written once under Object Lock:
 - summary.pdf: creditor and debtor, what is claimed per invoice as of the hand-off day (principal,
   interest, indemnity), the route to court, the history of reminders, the notices with their SHA-256;
-- evidence.json: the same as data, plus the summary's own key and SHA-256. Its SHA-256 goes into the
-  CollectionHandoffRequested event, so that one hash commits to the whole pack.
+- evidence.json: the same as data, plus the summary's own key and SHA-256 and the debtor's replies (each raw
+  email as kept under replies/, with its SHA-256). Its SHA-256 goes into the CollectionHandoffRequested
+  event, so that one hash commits to the whole pack.
 
 Both must come out byte for byte the same when the dispatch is retried the same day (the store refuses
 different bytes under an evidence key): the pack tells the file as it stood when the hand-off day began,
@@ -225,7 +226,24 @@ def evidence_index(context: dict[str, Any], summary: StoredObject, cutoff: datet
                 ],
             }
             for entry in context["history"]
-            if entry["message_id"]
+            # A reply carries the id of the email it answers; it is listed under "replies", not as ours.
+            if entry["message_id"] and entry["kind"] != "reply"
+        ],
+        # The debtor's own words: each reply as SES received it, kept under Object Lock with its SHA-256.
+        "replies": [
+            {
+                "on": entry["on"].isoformat(),
+                "class": entry["step"],
+                "answers_message_id": entry["message_id"],
+                "from": detail.get("from"),
+                "inbound_key": detail.get("inbound_key"),
+                "key": detail.get("evidence_key"),
+                "sha256": detail.get("sha256"),
+                "quote": detail.get("quote"),
+            }
+            for entry in context["history"]
+            if entry["kind"] == "reply"
+            for detail in [entry.get("detail") or {}]
         ],
         "payments": [
             {"on": p["on"].isoformat(), "invoice_id": p["invoice"], "amount": str(p["amount"])}
