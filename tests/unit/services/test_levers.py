@@ -202,5 +202,39 @@ def test_a_held_dispatch_released_as_sent_records_its_step_and_sends_nothing(ctx
     assert (EventKind.STATUS, "released", Outcome.RECORDED, "julie") in logged
 
 
+def test_a_send_the_worker_could_not_record_is_released_as_sent_once_its_log_entry_kept(
+    ctx, cli: Cli, monkeypatch: pytest.MonkeyPatch
+):
+    """The email left but every attempt to record it failed: the worker kept the log's entry of the send
+    and the claim stays for a person. Releasing it as sent records the case's step without a second entry."""
+    from relance.services import dunning
+
+    monkeypatch.setattr(dunning, "sleep", lambda seconds: None)
+    save = ctx.book.save
+
+    def store_down(changes, events=()):
+        if any(event.kind is EventKind.ESCALATION for event in events):
+            raise RuntimeError("DynamoDB answered InternalServerError")
+        return save(changes, events)
+
+    monkeypatch.setattr(ctx.book, "save", store_down)
+    at(ctx, MONDAY)
+    work(ctx, [{"customer_id": "C1", "run_id": "daily-2026-03-02"}])
+    monkeypatch.setattr(ctx.book, "save", save)
+    assert len(ctx.mailer.sent) == 1
+    assert customer(ctx).dispatch.pending == "C1#2026-03-02"
+    [kept] = events(ctx, "C1", EventKind.ESCALATION)
+
+    code, _, err = cli("release", "C1", "--was-sent", "--actor", "julie")
+    run_day(ctx, MONDAY + timedelta(days=1))
+
+    assert (code, err) == (0, "")
+    assert customer(ctx).dispatch.pending is None
+    assert [(step.step, step.on) for step in customer(ctx).cases[0].steps] == [("reminder_1", MONDAY)]
+    assert events(ctx, "C1", EventKind.ESCALATION) == [kept]
+    assert (kept.outcome, kept.message_id) == (Outcome.SENT, ctx.mailer.sent[0].message_id)
+    assert len(ctx.mailer.sent) == 1
+
+
 def test_release_refuses_a_customer_with_nothing_held(cli: Cli):
     assert cli("release", "C1")[1:] == ("", "relance release: customer C1 has no held dispatch")

@@ -230,7 +230,10 @@ def record_released_dispatch(
             ctx, decision, policy, run_id, dispatch_key, _Produced(), Outcome.RECORDED, reason
         )
     ]
-    _commit_dispatch(ctx, customer, invoices, policy, decision, dispatch_key, run_id, [*events, *also])
+    # When the worker could not record the send, it kept the log's entry of it (_keep_evidence_of_send):
+    # that entry, with SES's message id, stands; only the state it could not write is recorded now.
+    unlogged = [event for event in events if not ctx.events.exists(event.customer_id, event.event_key)]
+    _commit_dispatch(ctx, customer, invoices, policy, decision, dispatch_key, run_id, [*unlogged, *also])
     return events
 
 
