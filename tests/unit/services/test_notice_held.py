@@ -57,8 +57,11 @@ def test_a_rate_below_the_floor_sends_nothing_logs_the_hold_and_the_digest_lists
     assert "below the legal floor" in (held.reason or "")
     assert events(ctx, kind=EventKind.ESCALATION) == []
     assert customer(ctx).dispatch.pending is None
-    [item] = compute_digest(ctx, NOTICE_DAY).group("held_notice")
+    digest = compute_digest(ctx, NOTICE_DAY)
+    [item] = digest.group("held_notice")
     assert (item.customer_id, item.lines, item.currency) == ("C1", ("F-OLD",), "EUR")
+    # Listed once, for its reason, not again among the customers the run left due.
+    assert digest.group("not_processed") == []
     assert item.amount == Decimal("1200.00")
     written = run_digest(ctx, NOTICE_DAY)
     text = ctx.store.read(written.keys["txt"]).decode("utf-8")

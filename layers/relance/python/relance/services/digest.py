@@ -399,7 +399,14 @@ def needs_a_person(
                     on=ctx.calendar.local_date(since) if since else None,
                 )
             )
-    for customer_id in sorted(ctx.book.due_customers(day).customer_ids - held):
+    # A customer whose notice was held today stays due (held again each day until the terms are corrected):
+    # it is listed once, with that reason, below.
+    notice_held_today = {
+        event.customer_id
+        for event in events
+        if event.kind is EventKind.STATUS and event.detail.get("notice_held") and event.occurred_on == day
+    }
+    for customer_id in sorted(ctx.book.due_customers(day).customer_ids - held - notice_held_today):
         items.append(
             Attention(
                 "not_processed",
