@@ -163,6 +163,15 @@ class LocalPipeline:
 
     def upload(self, key: str, body: bytes) -> dict[str, Any]:
         """Drops a file in the bucket and delivers the S3 notification to the ingest handler."""
+        return self.invoke("ingest", self._object_created(key, body))
+
+    def receive_reply(self, key: str, raw: bytes) -> dict[str, Any]:
+        """A customer's reply as the SES receipt rule stores it (moto has no SES inbound): the raw email
+        under inbound/, then the S3 notification to the replies handler."""
+        return self.invoke("replies", self._object_created(key, raw))
+
+    def _object_created(self, key: str, body: bytes) -> dict[str, Any]:
+        """Puts the object in the bucket; the notification S3 then sends, from events/s3-put.json."""
         bucket = self.runtime.settings.bucket
         self.runtime.client("s3").put_object(Bucket=bucket, Key=key, Body=body)
         event = _sample_event("s3-put.json")
@@ -170,24 +179,10 @@ class LocalPipeline:
         record["eventTime"] = self.clock.now.astimezone(UTC).isoformat().replace("+00:00", "Z")
         record["s3"]["bucket"]["name"] = bucket
         record["s3"]["bucket"]["arn"] = f"arn:aws:s3:::{bucket}"
-        # S3 notifications carry the key URL-encoded, spaces as '+'; the handler must decode it.
+        # S3 notifications carry the key URL-encoded, spaces as '+'; the handlers must decode it.
         record["s3"]["object"]["key"] = quote_plus(key, safe="/")
         record["s3"]["object"]["size"] = len(body)
-        return self.invoke("ingest", event)
-
-    def receive_reply(self, key: str, raw: bytes) -> dict[str, Any]:
-        """A customer's reply as the SES receipt rule stores it (moto has no SES inbound): the raw email
-        under inbound/, then the S3 notification to the replies handler."""
-        bucket = self.runtime.settings.bucket
-        self.runtime.client("s3").put_object(Bucket=bucket, Key=key, Body=raw)
-        event = _sample_event("s3-put.json")
-        record = event["Records"][0]
-        record["eventTime"] = self.clock.now.astimezone(UTC).isoformat().replace("+00:00", "Z")
-        record["s3"]["bucket"]["name"] = bucket
-        record["s3"]["bucket"]["arn"] = f"arn:aws:s3:::{bucket}"
-        record["s3"]["object"]["key"] = quote_plus(key, safe="/")
-        record["s3"]["object"]["size"] = len(raw)
-        return self.invoke("replies", event)
+        return event
 
     def run_planner(self, day: date) -> dict[str, Any]:
         event = _sample_event("schedule.json")

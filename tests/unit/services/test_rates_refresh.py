@@ -11,8 +11,8 @@ from pathlib import Path
 
 from relance.adapters.memory import memory_context
 from relance.adapters.memory.context import ManualClock
-from relance.domain.money import HalfYear, PublishedRate, RateStatus, RateTable
-from relance.services.rates import run_rates_refresh, tables_for
+from relance.domain.money import HalfYear, PublishedRate, RateStatus, RateTable, rate_tables_for
+from relance.services.rates import run_rates_refresh
 
 FIXTURES = Path(__file__).parent.parent / "money" / "fixtures" / "rates"
 FILES = {"ecb": "ecb_mrr_fr.csv", "bundesbank": "bundesbank_su0115.json", "boe": "boe_iudbedr.csv"}
@@ -28,8 +28,8 @@ def context():
 
 
 def test_a_french_creditor_needs_the_ecb_rate_and_the_french_legal_rates():
-    assert RateTable.ECB_MRO in tables_for("FR")
-    assert all(table.name.startswith(("ECB", "FR")) for table in tables_for("FR"))
+    assert RateTable.ECB_MRO in rate_tables_for("FR")
+    assert all(table.name.startswith(("ECB", "FR")) for table in rate_tables_for("FR"))
 
 
 def test_the_sources_rates_are_stored_fetched_and_what_no_api_serves_stays_unverified():
@@ -59,7 +59,7 @@ def test_once_every_table_is_verified_nothing_is_fetched_and_the_count_is_zero()
             file="rate store",
             recorded_at=datetime(2026, 7, 2, tzinfo=UTC),
         )
-        for table in tables_for("FR")
+        for table in rate_tables_for("FR")
     ]
     ctx.rate_store.save([*ctx.rate_store.load(), *verified])
 

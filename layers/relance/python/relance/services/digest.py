@@ -38,16 +38,14 @@ from relance.domain.amounts import ZERO
 from relance.domain.calendar import BusinessCalendar
 from relance.domain.cases import owed
 from relance.domain.events import EscalationEvent, EventKind, Outcome
-from relance.domain.models import CaseState, ContactStatus, Customer, CustomerKind, Invoice, InvoiceStatus
+from relance.domain.models import CaseState, ContactStatus, Customer, Invoice, InvoiceStatus
 from relance.domain.money import (
     HalfYear,
     MissingRateError,
     RateBook,
     RateStatus,
-    RateTable,
-    UnsupportedJurisdiction,
-    jurisdiction_for,
     load_rate_book,
+    rate_tables_for,
 )
 from relance.ingest.report import REPORTS as INGEST_REPORTS
 from relance.ingest.report import spreadsheet_cell
@@ -597,15 +595,7 @@ def _rates(
     """The rate tables the creditor's law reads, for the current half-year (and the next one when it starts
     within a month): missing or unverified; and the claims of the window whose interest could not be
     computed (their note in the log)."""
-    tables: set[RateTable] = set()
-    for kind in CustomerKind:
-        try:
-            rules = jurisdiction_for(country, kind).rules
-        except UnsupportedJurisdiction:
-            continue
-        tables.add(rules.statutory_rate.table)
-        if rules.contract_rate is not None:
-            tables.add(rules.contract_rate.table)
+    tables = rate_tables_for(country)
     current = HalfYear.of(day)
     periods = [current]
     if (current.next().start - day).days <= RATE_NOTICE_DAYS:

@@ -14,13 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from relance.domain.models import CustomerKind
 from relance.domain.money import (
     HalfYear,
     RateBook,
     RateTable,
-    UnsupportedJurisdiction,
-    jurisdiction_for,
+    rate_tables_for,
 )
 from relance.observability import gauge_metric, logger
 from relance.ports import Context
@@ -54,20 +52,6 @@ class RatesRefreshResult:
         }
 
 
-def tables_for(country: str) -> list[RateTable]:
-    """The rate tables the creditor's law reads, for businesses and consumers: statutory and floor."""
-    tables: set[RateTable] = set()
-    for kind in CustomerKind:
-        try:
-            rules = jurisdiction_for(country, kind).rules
-        except UnsupportedJurisdiction:
-            continue
-        tables.add(rules.statutory_rate.table)
-        if rules.contract_rate is not None:
-            tables.add(rules.contract_rate.table)
-    return sorted(tables, key=str)
-
-
 def unverified_tables(book: RateBook, tables: Iterable[RateTable], period: HalfYear) -> tuple[str, ...]:
     """Each of `tables` whose rate for `period` is missing, fetched only, or unverified."""
     found = []
@@ -86,7 +70,7 @@ def run_rates_refresh(
     now = ctx.clock()
     day = today if today is not None else ctx.calendar.local_date(now)
     period = HalfYear.of(day)
-    tables = tables_for(ctx.settings.country)
+    tables = rate_tables_for(ctx.settings.country)
     pending = unverified_tables(current_rate_book(ctx.rate_store), tables, period)
     if not pending:
         gauge_metric("RatesUnverified", 0, "Count")

@@ -13,7 +13,7 @@ from relance.domain.money.errors import (
 )
 from relance.domain.money.half_years import HalfYear
 from relance.domain.money.interest import LateClaim, RatePeriod, compute_claim, period_interest
-from relance.domain.money.jurisdictions import Jurisdiction, RateMode, jurisdiction_for
+from relance.domain.money.jurisdictions import Jurisdiction, RateMode, jurisdiction_for, rate_tables_for
 from relance.domain.money.payments import Payment
 from relance.domain.money.rates import PublishedRate, RateBook, RateStatus, RateTable, load_rate_book
 from relance.domain.money.review import NeedsPerson, contract_rate_review
@@ -45,4 +45,5 @@ __all__ = [
     "legal_basis_for",
     "load_rate_book",
     "period_interest",
+    "rate_tables_for",
 ]

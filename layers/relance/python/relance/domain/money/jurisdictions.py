@@ -168,3 +168,17 @@ def jurisdiction_for(country: str, kind: CustomerKind) -> Jurisdiction:
         raise UnsupportedJurisdiction(
             f"no late-payment rules for a creditor in {country} and a {kind.value} debtor"
         ) from None
+
+
+def rate_tables_for(country: str) -> list[RateTable]:
+    """The rate tables the creditor's law reads, for businesses and consumers: statutory and floor."""
+    tables: set[RateTable] = set()
+    for kind in CustomerKind:
+        try:
+            rules = jurisdiction_for(country, kind).rules
+        except UnsupportedJurisdiction:
+            continue
+        tables.add(rules.statutory_rate.table)
+        if rules.contract_rate is not None:
+            tables.add(rules.contract_rate.table)
+    return sorted(tables, key=str)
