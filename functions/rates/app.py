@@ -13,7 +13,9 @@ from relance.bootstrap import runtime
 from relance.services.rates import run_rates_refresh
 
 logger = Logger()
-tracer = Tracer()
+# Every call goes through botocore (pynamodb included): patching all the libraries X-Ray knows would import
+# pynamodb's and sqlite3's patches and probe a dozen database drivers at each cold start.
+tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
 
 
