@@ -3,6 +3,7 @@ in tests/unit/ports; and what only DynamoDB and S3 show: what goes on the wire, 
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -163,3 +164,20 @@ def test_a_stored_notice_is_locked_and_neither_deleted_nor_replaced_before_its_r
     assert refused_overwrite.value.response["Error"]["Code"] == "PreconditionFailed"
     original = client.get_object(Bucket=bucket, Key=key, VersionId=stored.version_id)["Body"].read()
     assert original == NOTICE
+
+
+def test_the_work_queue_delivers_every_message_it_accepted_once(runtime: Runtime):
+    """Sent ten a call from several threads: every body arrives, each once, whatever the order."""
+    sqs = runtime.client("sqs")
+    url = runtime.settings.work_queue_url
+    sqs.purge_queue(QueueUrl=url)
+    bodies = [{"customer_id": f"C{n:03d}", "run_id": "daily-2026-03-02"} for n in range(95)]
+
+    assert runtime.queue.send_all(bodies) == 95
+
+    received: list[str] = []
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            received.append(json.loads(message["Body"])["customer_id"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    assert sorted(received) == [body["customer_id"] for body in bodies]

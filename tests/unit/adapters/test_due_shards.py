@@ -1,8 +1,8 @@
 """Lowering DueShards orphans nothing: the planner reads every shard a write may have used.
 
 An item keeps the `due_shard` it was written with until its due date is cleared (an update rewrites only
-the attributes that differ, and both sides are computed with today's DUE_SHARDS). A stack that ran with 40
-shards and now runs with 10 still holds items in shards 10 to 39. The DynamoDB index is played by a dict
+the attributes that differ, and both sides are computed with today's DUE_SHARDS). A stack that ran with 12
+shards and now runs with 4 still holds items in shards 4 to 11. The DynamoDB index is played by a dict
 keyed like the real one, filled by the real write mapping; the shard list comes from DynamoBook itself.
 """
 
@@ -24,7 +24,7 @@ from relance.domain.models import Customer, Invoice
 from tests.unit.domain.builders import customer, invoice
 
 TODAY = date(2026, 3, 2)
-BEFORE, AFTER = 40, 10
+BEFORE, AFTER = 12, 4
 
 
 class FakeIndexes:
@@ -103,7 +103,7 @@ def test_every_possible_shard_of_both_indexes_is_read_whatever_due_shards_says(
 ) -> None:
     DynamoBook(shards).due_customers(TODAY)
 
-    expected = {(model, shard) for model in (CustomerRecord, InvoiceRecord) for shard in range(64)}
+    expected = {(model, shard) for model in (CustomerRecord, InvoiceRecord) for shard in range(16)}
     assert set(indexes.queried) == expected
     assert len(indexes.queried) == len(expected)
 
@@ -117,6 +117,6 @@ def test_a_due_shards_beyond_what_the_planner_reads_is_refused() -> None:
         "SENDER_EMAIL": "relances@creditor.example",
         "COMPANY_NAME": "Créancier SAS",
     }
-    assert config.Settings.from_env({**environment, "DUE_SHARDS": "64"}).due_shards == 64
-    with pytest.raises(config.ConfigError, match="DUE_SHARDS=65 must be 64 or fewer"):
-        config.Settings.from_env({**environment, "DUE_SHARDS": "65"})
+    assert config.Settings.from_env({**environment, "DUE_SHARDS": "16"}).due_shards == 16
+    with pytest.raises(config.ConfigError, match="DUE_SHARDS=17 must be 16 or fewer"):
+        config.Settings.from_env({**environment, "DUE_SHARDS": "17"})
