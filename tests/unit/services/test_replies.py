@@ -300,3 +300,28 @@ def test_a_reply_to_a_formal_notice_is_in_the_handoff_pack_with_its_hash(ctx):
     assert ctx.store.read(reply["key"]) == raw
     assert notice.message_id in {entry["message_id"] for entry in index["emails"]}
     assert all(entry["step"] != "promise" for entry in index["emails"])
+
+
+def test_the_morning_digest_lists_a_reply_to_read_with_how_it_was_read_but_not_an_out_of_office(
+    ctx, message_id
+):
+    from relance.services.digest import compute_digest, run_digest
+
+    answer(ctx, reply_email("Bonjour, je vous règle le 15 mars.", in_reply_to=message_id))
+    answer(
+        ctx,
+        reply_email(
+            "Je suis absent jusqu'au 10 mars.",
+            in_reply_to=message_id,
+            subject="Réponse automatique : Facture F1",
+            headers={"Auto-Submitted": "auto-replied"},
+        ),
+        key="inbound/reply-2",
+    )
+
+    [item] = compute_digest(ctx, TUESDAY).group("reply")
+    assert (item.customer_id, item.code, item.on) == ("C1", "promise", TUESDAY)
+    assert "je vous règle le 15 mars" in item.detail
+    text = ctx.store.read(run_digest(ctx, TUESDAY).keys["txt"]).decode("utf-8")
+    assert "RÉPONSES DE CLIENTS À LIRE" in text.upper()
+    assert "lu comme : promesse de paiement" in text

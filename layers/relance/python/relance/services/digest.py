@@ -71,6 +71,7 @@ ATTENTION_KINDS = (
     "failed",
     "address",
     "dispute",
+    "reply",
     "plan_broken",
     "handoff",
     "held_case",
@@ -480,6 +481,21 @@ def needs_a_person(
                 lines=event.invoice_ids,
             )
     items += list(held_notices.values())
+    for event in events:
+        # A customer wrote back (not an out-of-office): the account manager has a task quoting it; the digest
+        # says so too, with what Relance made of it, so that a misread reply is caught the same morning.
+        if event.kind is EventKind.REPLY and event.step != "auto_reply":
+            items.append(
+                Attention(
+                    "reply",
+                    event.step or "reply",
+                    event.detail.get("quote") or event.reason or "",
+                    code=event.step,
+                    customer_id=event.customer_id,
+                    customer_name=event.customer_name or names.get(event.customer_id),
+                    on=event.occurred_on,
+                )
+            )
     for event in events:
         if event.kind is EventKind.STATUS and event.detail.get("plan") == "broken":
             items.append(
