@@ -214,6 +214,10 @@ def main() -> None:
     from tests.benchmarks import ingest, replay, replies, scale
 
     print(f"Relance benchmark on {os.cpu_count()} CPU(s), Python {sys.version.split()[0]}")
+    # The services' INFO lines (one per planned day) would interleave with the figures; warnings still show.
+    from relance import observability
+
+    observability.logger.setLevel("WARNING")
     sections = (
         bench_rendering,
         bench_engine,
