@@ -73,4 +73,5 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert run.returncode == 0, run.stderr[-3000:]
     (out / "stdout.txt").write_text(run.stdout, encoding="utf-8")
+    (out / "stderr.txt").write_text(run.stderr, encoding="utf-8")
     return out

@@ -274,3 +274,20 @@ def test_the_bank_statement_is_read_its_credit_applied_and_the_unknown_transfer_
     )
     payments = [e for e in timeline(demo) if e["customer_id"] == "C004" and e["kind"] == "payment"]
     assert [(e["date"], e["invoice_ids"]) for e in payments] == [("2026-05-05", ["F2026-0104"])]
+
+
+def test_the_console_shows_progress_and_the_summary_and_no_error(demo: Path):
+    """What a newcomer sees: a line a simulated week on stderr, the timeline on stdout; every log line in
+    lambda-logs.jsonl under the stack's service name, none on the console, and no logging error."""
+    stderr = (demo / "stderr.txt").read_text(encoding="utf-8")
+    stdout = (demo / "stdout.txt").read_text(encoding="utf-8")
+
+    progress = [line for line in stderr.splitlines() if "customers worked so far" in line]
+    assert len(progress) >= 20
+    for console in (stderr, stdout):
+        assert "Traceback" not in console
+        assert "Logging error" not in console
+        assert '"level":' not in console
+    lines = [json.loads(line) for line in (demo / "lambda-logs.jsonl").read_text().splitlines() if line]
+    assert {line["service"] for line in lines if "service" in line} == {"relance"}
+    assert "dispatches sent" in stdout

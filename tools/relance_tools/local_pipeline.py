@@ -115,7 +115,10 @@ class LocalPipeline:
         # service as it was when relance.observability was first imported: in this process that may be
         # before the stack's environment named it, so its lines go through that parent, whichever it is.
         layer = Logger(service=observability.logger.service).registered_handler
-        previous = layer.setStream(self.log_stream)
+        # Read, not taken from setStream's answer: that is None when the stream is already this one (the
+        # handlers' Logger and the layer's parent are one when the service was named before the import).
+        previous = layer.stream
+        layer.setStream(self.log_stream)
         try:
             with redirect_stdout(self.log_stream):
                 result: dict[str, Any] = module.lambda_handler(event, LambdaContext(name))
