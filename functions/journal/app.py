@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from relance.bootstrap import runtime
+from relance.bootstrap import runtime, xray_tracer
 from relance.services.journal import write_journal
 
 logger = Logger()
-# Every call goes through botocore (pynamodb included): patching all the libraries X-Ray knows would import
-# pynamodb's and sqlite3's patches and probe a dozen database drivers at each cold start.
-tracer = Tracer(patch_modules=("botocore",))
+tracer = xray_tracer()
 
 
 @logger.inject_lambda_context

@@ -6,16 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from relance.bootstrap import runtime
+from relance.bootstrap import runtime, xray_tracer
 from relance.services.work_batch import Redelivery, work_batch
 
 logger = Logger()
-# Every call the worker makes goes through botocore: patching all the libraries X-Ray knows would import
-# sqlite3 and probe a dozen database drivers at each cold start.
-tracer = Tracer(patch_modules=("botocore",))
+tracer = xray_tracer()
 metrics = Metrics()
 
 
