@@ -232,6 +232,18 @@ def test_a_transfer_for_an_invoice_already_settled_in_this_upload_is_left_to_a_p
     assert "settled by earlier entries of this upload" in second.reason
 
 
+def test_a_transfer_naming_an_invoice_no_longer_owed_says_so_and_lists_the_customer_s_open_invoices():
+    """F2026-0090 was paid last month: a second transfer for it is a double payment or a wrong number, for
+    a person to refund or allocate; the report must not say that no invoice number was found."""
+    (match,) = match_credits(
+        [credit("980.00", "VIR FACT F2026-0090")], BOOK, settled=[("F2026-0090", "C004")]
+    ).matches
+
+    assert (match.outcome, match.allocations) == (Outcome.UNMATCHED, ())
+    assert "names F2026-0090, no longer owed" in match.reason
+    assert match.candidates == ("F2026-0104", "F2026-0110")
+
+
 # -- what is not a payment, currencies, idempotence
 
 

@@ -96,3 +96,20 @@ def test_a_credit_naming_no_invoice_from_an_unknown_payer_is_reported_with_the_i
     stored = json.loads(stack.ctx.store.read("reports/ingest/bank/releve.xml.json"))
     [rejection] = stored["rejections"]
     assert rejection["reason"].startswith("credit not applied:")
+
+
+def test_a_credit_for_an_invoice_already_paid_is_reported_as_such_not_as_naming_none(stack: MemoryPipeline):
+    """The same statement's credit arrives in a second statement after the invoice was paid by the first (a
+    double payment): the report names the invoice as no longer owed, for a person to refund or allocate."""
+    invoices(stack, "4654654654654654;K1;01/12/2014;31/12/2014;EUR;8,85")
+    body = (SAMPLES / "genkgo-camt053.v8.xml").read_bytes()
+    stack.upload("incoming/bank/releve.xml", body)
+    # The bank's second statement carries a new transfer (its own reference) for the same invoice.
+    second = body.replace(b"<AcctSvcrRef>", b"<AcctSvcrRef>BIS-").replace(b"<NtryRef>", b"<NtryRef>BIS-")
+
+    report = stack.upload("incoming/bank/releve-2.xml", second)
+
+    assert (report["applied_payments"], report["rejected"]) == (0, 1)
+    stored = json.loads(stack.ctx.store.read("reports/ingest/bank/releve-2.xml.json"))
+    [rejection] = stored["rejections"]
+    assert "names 4654654654654654, no longer owed" in rejection["reason"]

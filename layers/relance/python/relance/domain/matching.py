@@ -294,6 +294,9 @@ class _Book:
 
     invoices: list[OpenInvoice]
     payers: list[KnownPayer]
+    # (invoice_id, customer_id) of invoices no longer owed (paid, cancelled, written off): a transfer naming
+    # one applies to nothing, but its report says so rather than "no invoice number".
+    settled: list[tuple[str, str]] = field(default_factory=list)
     remaining: dict[tuple[str, str], Decimal] = field(init=False)
     by_code: dict[str, list[OpenInvoice]] = field(init=False)
     by_customer: dict[str, list[OpenInvoice]] = field(init=False)
@@ -324,6 +327,11 @@ class _Book:
         self.customer_finder = _CodeFinder(
             {invoice.customer_id for invoice in self.invoices} | {payer.customer_id for payer in self.payers}
         )
+        self.settled_owners: dict[str, list[str]] = {}
+        for invoice_id, customer_id in self.settled:
+            if invoice_id not in self.by_code and len(_alnum(invoice_id)) >= _MIN_TRUSTED:
+                self.settled_owners.setdefault(invoice_id, []).append(customer_id)
+        self.settled_finder = _CodeFinder(self.settled_owners)
 
     def left(self, invoice: OpenInvoice) -> Decimal:
         return self.remaining.get((invoice.customer_id, invoice.invoice_id), ZERO)
@@ -355,6 +363,19 @@ class _Matcher(Generic[E]):
         }
         if codes or ties:
             return self.by_reference(entry, codes, ties, customers)
+        settled, _ = self.book.settled_finder.find(text)
+        if settled:
+            # Most often a second payment of the same invoice (or the wrong number typed): nothing to apply
+            # it to, and a person decides whether to refund it or allocate it to another invoice.
+            owners = sorted({owner for code in settled for owner in self.book.settled_owners[code]})
+            return self.unmatched(
+                entry,
+                "the remittance names "
+                + ", ".join(sorted(settled))
+                + ", no longer owed (paid, cancelled or written off): a second payment or a wrong number; "
+                "refund it or allocate it by hand",
+                [invoice for owner in owners for invoice in self.book.by_customer.get(owner, [])],
+            )
         return self.by_known_payer(entry, customers)
 
     def by_reference(
@@ -531,15 +552,18 @@ def match_credits(
     known_payers: Iterable[KnownPayer] = (),
     *,
     seen: Collection[str] = frozenset(),
+    settled: Iterable[tuple[str, str]] = (),
 ) -> MatchReport[E]:
     """Every entry's fate, in order; balances are consumed as entries are applied, so no invoice is paid
     beyond its balance within one upload.
 
     `seen`: keys (`entry.key`) of entries read from earlier uploads; they are reported ALREADY_SEEN.
+    `settled`: (invoice_id, customer_id) of invoices no longer owed, so that a credit naming one is reported
+    as such.
     Payers are learnt for later uploads, not within this one: the result does not depend on entry order
     beyond the consumption of balances.
     """
-    book = _Book(list(invoices), list(known_payers))
+    book = _Book(list(invoices), list(known_payers), list(settled))
     matcher: _Matcher[E] = _Matcher(book)
     keys: set[str] = set()
     matches: list[EntryMatch[E]] = []

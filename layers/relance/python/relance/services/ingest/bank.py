@@ -42,7 +42,8 @@ def ingest_bank(run: IngestRun, statement: BankFile) -> None:
     customers = list(run.ctx.book.all_customers())
     invoices = [invoice for c in customers for invoice in run.ctx.book.invoices_of(c.customer_id)]
     seen = frozenset(entry.key for entry in payments if _applied_before(run, entry))
-    result = match_credits(payments, _open(invoices), _known_payers(customers), seen=seen)
+    settled = [(invoice.invoice_id, invoice.customer_id) for invoice in invoices if is_settled(invoice)]
+    result = match_credits(payments, _open(invoices), _known_payers(customers), seen=seen, settled=settled)
     for match in result.matches:
         report.entries.append(_entry_report(match))
         if match.outcome is Outcome.APPLIED:
