@@ -226,6 +226,20 @@ def test_a_header_block_with_a_line_mime_py_did_not_write_is_refused():
         check_header_block(forged, ["To"])
 
 
+def test_a_blank_line_injected_in_a_header_cannot_hide_the_headers_after_it():
+    from email.message import EmailMessage
+
+    from relance.rendering.mime import HeaderInjection, check_header_block
+
+    forged = EmailMessage(policy=default.clone(linesep="\r\n"))
+    forged.set_raw("To", "client@example.org")
+    forged.set_raw("Subject", "Relance\r\n\r\nBcc: victim@evil.example")
+    forged.set_content("x")
+
+    with pytest.raises(HeaderInjection, match="unexpected line"):
+        check_header_block(forged, ["To", "Subject"])
+
+
 def test_a_message_id_is_written_as_is_and_never_encoded_or_broken():
     long_domain = "relances." + "tres-long-sous-domaine." * 4 + "example"
     message_id = stable_message_id("C1#2026-03-02", f"relances@{long_domain}")

@@ -203,8 +203,14 @@ def build_message(
 
 
 def check_header_block(message: EmailMessage, expected: Sequence[str]) -> None:
-    """Each top-level header line is one we set (or MIME's own) and appears once: fail closed otherwise."""
-    block = message.as_bytes().split(b"\r\n\r\n", 1)[0].decode("ascii", "replace")
+    """Each top-level header line is one we set (or MIME's own) and appears once: fail closed otherwise.
+
+    The block is folded header by header exactly as the generator writes it (policy.fold_binary of each raw
+    item), without serializing the body: as_bytes() did that a second time for every email and attachment.
+    The whole block is read, so an injected blank line cannot end it early and hide what follows.
+    """
+    block = b"".join(message.policy.fold_binary(name, value) for name, value in message.raw_items())
+    block = block.decode("ascii", "replace").removesuffix("\r\n")
     allowed = {
         name.lower() for name in (*expected, "MIME-Version", "Content-Type", "Content-Transfer-Encoding")
     }
