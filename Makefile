@@ -6,39 +6,50 @@ STAMP := $(VENV)/.installed
 CHECKOV_VENV := $(VENV)/checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: venv test lint unit integration demo bench clean
+.PHONY: venv tools test lint unit integration demo bench clean
+
+# --no-compile: a module is compiled when first imported (most of moto, botocore and checkov never are), not
+# all of them at install time; that took a third of the install. The layer's own bytecode is built apart,
+# for the Lambda runtime's Python (layers/relance/Makefile).
+PIP := -m pip install --quiet --disable-pip-version-check --no-compile
 
 $(STAMP): requirements-dev.txt constraints.txt layers/relance/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/python $(PIP) -r requirements-dev.txt -c constraints.txt
+	$(BIN)/python $(PIP) --no-deps -e .
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# Both virtualenvs, installed side by side (a pip uses one core).
+tools:
+	@$(MAKE) --no-print-directory -j2 $(STAMP) $(CHECKOV_STAMP)
 
 # checkov cannot share .venv (it pins boto3 and networkx below the runtime's): a virtualenv of its own, inside
 # .venv so that `make clean` and .gitignore cover it.
 $(CHECKOV_STAMP): requirements-checkov.txt
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	$(CHECKOV_VENV)/bin/python $(PIP) -r requirements-checkov.txt
 	touch $(CHECKOV_STAMP)
 
 # checkov: no network (no Prisma Cloud mappings, no downloaded checks, so no severities: every failed check
 # fails the build); each suppression is a Metadata.checkov.skip entry with its reason in template.yaml.
-lint: venv $(CHECKOV_STAMP)
+lint: tools
 	$(BIN)/ruff check .
 	$(BIN)/cfn-lint template.yaml
 	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation \
 		--skip-download --compact --quiet
 
+# pytest-xdist: one worker per core (8 at most); tests/conftest.py shares what a whole run builds once (the demo, the
+# layer) and prints the figures the workers report.
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --maxprocesses 8
 
 unit: venv
-	$(BIN)/pytest tests/unit
+	$(BIN)/pytest -n auto --maxprocesses 8 tests/unit
 
 integration: venv
-	$(BIN)/pytest tests/integration
+	$(BIN)/pytest -n auto --maxprocesses 8 tests/integration
 
 demo: venv
 	$(BIN)/relance demo

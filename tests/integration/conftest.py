@@ -15,6 +15,7 @@ import pytest
 from relance.bootstrap import use_runtime
 from relance_tools.devstack import EmbeddedAws, EmbeddedStack, deploy_stack, verify_sender
 from relance_tools.local_pipeline import LocalPipeline
+from tests.conftest import built_once
 
 PARAMETERS = {
     "SenderEmail": "relances@creditor.example",
@@ -56,7 +57,10 @@ def stack(aws: EmbeddedAws) -> Iterator[LocalPipeline]:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One `relance demo` run on the shipped sample book, shared by every test that reads its outputs;
     a subprocess, since the demo owns its embedded AWS."""
-    out = tmp_path_factory.mktemp("demo")
+    return built_once(tmp_path_factory, "demo", run_demo)
+
+
+def run_demo(out: Path) -> None:
     run = subprocess.run(  # noqa: S603 - our own interpreter and command
         [
             sys.executable,
@@ -74,4 +78,3 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert run.returncode == 0, run.stderr[-3000:]
     (out / "stdout.txt").write_text(run.stdout, encoding="utf-8")
     (out / "stderr.txt").write_text(run.stderr, encoding="utf-8")
-    return out

@@ -12,7 +12,6 @@ import os
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 
 from relance.rendering import formatting
 from tests.benchmarks.layer import build_layer, lambda_environment, python312
+from tests.conftest import built_once
 
 ROOT = Path(__file__).resolve().parents[2]
 HANDLERS = sorted(path.parent.name for path in (ROOT / "functions").glob("*/app.py"))
@@ -31,10 +31,9 @@ DAYS = ["2026-01-01", "2026-11-22", "2027-02-28"]
 
 
 @pytest.fixture(scope="session")
-def layer() -> Iterator[Path]:
+def layer(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The built layer's python/ folder, /opt/python on Lambda."""
-    with tempfile.TemporaryDirectory(prefix="relance-layer-") as artifacts:
-        yield build_layer(Path(artifacts))
+    return built_once(tmp_path_factory, "layer", build_layer) / "python"
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ applied twice, every hold alarmed, and every customer ends exactly where the sam
 
 from __future__ import annotations
 
+import logging
 import random
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -26,13 +27,18 @@ import pytest
 
 from relance.adapters.memory import MemoryBook, MemoryMailer, MemoryStore
 from relance.domain.events import EscalationEvent, EventKind
+from relance.observability import logger
 from relance.ports import SendRefused, SendUncertain, StorageError, StoredObject
 from relance.rendering.summary import SummaryRenderer
 from relance.services import dunning, levers
 from relance.services.dunning import DispatchInProgress
 from relance_tools.replay import MemoryPipeline
+from tests.conftest import FIGURES
 
 RUNS = 1000
+# The runs are dealt to this many tests, so that pytest-xdist spreads them over the cores; the figures of
+# all of them are summed and printed at the end of the run (tests/conftest.py).
+SHARDS = 10
 START = date(2026, 2, 2)
 DAYS = 60
 QUIET = 70
@@ -252,12 +258,16 @@ def final_state(pipeline: MemoryPipeline) -> dict[str, Any]:
     return state
 
 
-def test_a_thousand_faulty_runs_send_nothing_twice_lose_nothing_and_end_where_a_quiet_run_ends(
-    monkeypatch, capsys
+@pytest.mark.parametrize("first", range(SHARDS), ids=[f"seeds {n}, {n + SHARDS}, ..." for n in range(SHARDS)])
+def test_faulty_runs_send_nothing_twice_lose_nothing_and_end_where_a_quiet_run_ends(
+    first, monkeypatch, caplog, record_property
 ):
+    # The escalation log is not what this test reads (it counts the alarms' metrics): 20,000 INFO lines a
+    # hundred runs would cost more than the runs.
+    caplog.set_level(logging.WARNING, logger=logger.name)
     totals: Counter[str] = Counter()
-    emails = holds = alarms = releases = 0
-    for seed in range(RUNS):
+    figures: Counter[str] = Counter()
+    for seed in range(first, RUNS, SHARDS):
         faulty, faults = run(seed, rate=0.08, monkeypatch=monkeypatch)
         quiet, _ = run(seed, rate=0.0, monkeypatch=monkeypatch)
         totals.update(faults.injected)
@@ -270,13 +280,15 @@ def test_a_thousand_faulty_runs_send_nothing_twice_lose_nothing_and_end_where_a_
         assert sorted(e.event_key for e in payments) == sorted(e.event_key for e in expected), f"seed {seed}"
         assert faulty.alarms >= faulty.holds, f"seed {seed}: a hold without its alarm"
         assert final_state(faulty.pipeline) == final_state(quiet.pipeline), f"seed {seed}"
-        emails += len(sent)
-        holds += faulty.holds
-        alarms += faulty.alarms
-        releases += faulty.released
-    with capsys.disabled():
-        injected = ", ".join(f"{kind} {count}" for kind, count in sorted(totals.items()))
-        print(
-            f"\nfault injection: {RUNS} runs, {sum(totals.values())} faults ({injected}); {emails} emails, "
-            f"0 sent twice, 0 payments lost; {holds} holds, {alarms} alarms, {releases} released by a person"
-        )
+        figures["runs"] += 1
+        figures["emails"] += len(sent)
+        figures["sent twice"] += len(duplicates)
+        figures["payments lost"] += len({e.event_key for e in expected} - {e.event_key for e in payments})
+        figures["holds"] += faulty.holds
+        figures["alarms"] += faulty.alarms
+        figures["released by a person"] += faulty.released
+    injected = {kind.replace("_", " "): count for kind, count in sorted(totals.items())}
+    record_property(
+        FIGURES,
+        ("fault injection", {"runs": figures.pop("runs"), "faults": totals.total(), **injected, **figures}),
+    )

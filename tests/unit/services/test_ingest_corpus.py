@@ -18,6 +18,7 @@ from relance.adapters.memory.context import ManualClock
 from relance.domain.models import Customer, Invoice
 from relance.rendering.summary import SummaryRenderer
 from relance.services.ingest import ingest_object
+from tests.conftest import FIGURES
 from tests.fixtures.bad.corpus import CorpusCase, corpus_today, load_corpus
 
 CASES = load_corpus()
@@ -39,7 +40,9 @@ def stack(empty: bool):
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_a_hostile_file_gets_a_clear_report_and_every_row_is_stored_or_rejected(case: CorpusCase):
+def test_a_hostile_file_gets_a_clear_report_and_every_row_is_stored_or_rejected(
+    case: CorpusCase, record_property
+):
     service = dict(case.service or {})
     ctx = stack(empty=service.get("book") == "empty")
     ctx.store.put_file(case.key, case.body(), "application/octet-stream")
@@ -48,13 +51,20 @@ def test_a_hostile_file_gets_a_clear_report_and_every_row_is_stored_or_rejected(
 
     stored_report = ctx.store.read(report.key)
     assert stored_report  # the report is next to the file, whatever happened
+    stored = report.created + report.updated + report.unchanged + report.applied_payments
+    refused = report.error is not None
+    # A file refused whole stores nothing and says why (the team fixes it and drops it again).
+    figures = {"files": 1, "refused whole with a reason": int(refused), "rows in": 0, "stored": 0}
+    if not refused:
+        figures |= {"rows in": report.rows, "stored": stored, "rejected with a reason": report.rejected}
+        figures["lost"] = report.rows - stored - report.rejected
+    record_property(FIGURES, ("bad-input corpus", figures))
     if case.error is not None:
         assert report.error is not None
         assert case.error in report.error
         assert report.created + report.updated + report.applied_payments == 0
         return
     assert report.error is None, report.error
-    stored = report.created + report.updated + report.unchanged + report.applied_payments
     assert report.rows == case.rows
     assert stored + report.rejected == report.rows
     # What the readers refuse is refused; storing may refuse more (a customer the book does not have).
