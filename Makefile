@@ -13,8 +13,11 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 # for the Lambda runtime's Python (layers/relance/Makefile).
 PIP := -m pip install --quiet --disable-pip-version-check --no-compile
 
-$(STAMP): requirements-dev.txt constraints.txt layers/relance/requirements.txt pyproject.toml
+# Made first, alone: the checkov virtualenv is made inside it, while pip fills this one.
+$(VENV)/pyvenv.cfg:
 	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements-dev.txt constraints.txt layers/relance/requirements.txt pyproject.toml | $(VENV)/pyvenv.cfg
 	$(BIN)/python $(PIP) -r requirements-dev.txt -c constraints.txt
 	$(BIN)/python $(PIP) --no-deps -e .
 	touch $(STAMP)
@@ -27,7 +30,7 @@ tools:
 
 # checkov cannot share .venv (it pins boto3 and networkx below the runtime's): a virtualenv of its own, inside
 # .venv so that `make clean` and .gitignore cover it.
-$(CHECKOV_STAMP): requirements-checkov.txt
+$(CHECKOV_STAMP): requirements-checkov.txt | $(VENV)/pyvenv.cfg
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python $(PIP) -r requirements-checkov.txt
 	touch $(CHECKOV_STAMP)
