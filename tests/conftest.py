@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import gc
 import os
 import shutil
 from collections import Counter
@@ -10,6 +11,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Python collects its young objects every 700 allocations, and each time older ones are due with them:
+    in a process holding 2,000 collected tests, the runs that build thousands of emails and books spent a
+    third of their time in the collector (the fault injection's 100 runs: 9.0 s, 6.1 s with this). Freed
+    memory is the same; it is only looked for less often."""
+    gc.set_threshold(50_000, 50, 100)
+
 
 # The contract suites live outside test modules; their asserts still explain themselves.
 pytest.register_assert_rewrite("tests.contract")
