@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -80,3 +81,18 @@ class StoreContract:
             f"{bucket.prefix}in/b.csv",
         ]
         assert list(bucket.store.keys(f"{bucket.prefix}nothing/")) == []
+
+    def test_listing_since_a_moment_gives_the_objects_written_from_that_second_on(self, bucket: Bucket):
+        bucket.store.put_file(f"{bucket.prefix}since/old.csv", b"1", "text/csv")
+        time.sleep(1.1)  # S3 dates objects to the second: the next write is a second later at least
+        since = datetime.now(UTC)
+        bucket.store.put_report(f"{bucket.prefix}since/new.json", {"rows": 1})
+        put_notice(bucket, name="since/new.pdf")
+
+        recent = list(bucket.store.keys(f"{bucket.prefix}since/", modified_since=since))
+        everything = list(bucket.store.keys(f"{bucket.prefix}since/"))
+        later = list(bucket.store.keys(f"{bucket.prefix}since/", modified_since=since + timedelta(hours=1)))
+
+        assert recent == [f"{bucket.prefix}since/new.json", f"{bucket.prefix}since/new.pdf"]
+        assert everything == [*recent, f"{bucket.prefix}since/old.csv"]
+        assert later == []

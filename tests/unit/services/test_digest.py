@@ -258,6 +258,28 @@ def test_rows_rejected_by_an_ingest_are_told_until_the_next_open_days_digest(dem
     assert attention(demo, START + timedelta(days=3), "ingest") == []
 
 
+def test_the_digest_reads_the_ingest_reports_written_since_its_window_opened_and_no_older_one():
+    """A year of daily files is a thousand reports: the morning digest must not read them all every day."""
+    ctx = pipeline(date(2026, 1, 5))
+    for n in range(40):
+        at(ctx, date(2026, 1, 5) + timedelta(days=n))
+        drop(ctx, f"incoming/invoices/day-{n:02}.csv", "invoice_id;customer_id\nF-1;C404\n")
+    today = date(2026, 1, 5) + timedelta(days=39)  # Friday 13 February: the window is that day alone
+    reads: list[str] = []
+    read = ctx.store.read
+    ctx.store.read = lambda key: reads.append(key) or read(key)  # type: ignore[method-assign]
+
+    at(ctx, today, minutes=30)
+    run_digest(ctx, today)
+
+    attention = json.loads(read(digest_key(today, "json")))["attention"]
+    told = [item["subject"] for item in attention if item["kind"] == "ingest"]
+    assert told == ["incoming/invoices/day-39.csv"]
+    assert [key for key in reads if key.startswith("reports/ingest/")] == [
+        "reports/ingest/invoices/day-39.csv.json"
+    ]
+
+
 def test_the_digest_files_of_a_day_are_its_record_its_table_and_its_email_parts(demo):
     rows = list(csv.DictReader(io.StringIO(demo.ctx.store.read(digest_key(LAST, "csv")).decode("utf-8"))))
 

@@ -198,7 +198,11 @@ class DocumentStore(Protocol):
         bytes raise EvidenceConflict."""
         ...
 
-    def keys(self, prefix: str) -> Iterator[str]: ...
+    def keys(self, prefix: str, modified_since: datetime | None = None) -> Iterator[str]:
+        """The keys under `prefix`, in key order; with `modified_since`, only those of objects written at or
+        after it, to the second (S3 keeps LastModified to the second): the listing says when, so a reader
+        of recent objects reads those alone, not every object the bucket ever held."""
+        ...
 
 
 class EventPublisher(Protocol):

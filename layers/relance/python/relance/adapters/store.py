@@ -29,11 +29,13 @@ class S3Store:
             code = exc.response.get("Error", {}).get("Code")
             raise StorageError(f"s3://{self.bucket}/{key} cannot be read ({code})") from exc
 
-    def keys(self, prefix: str) -> Iterator[str]:
+    def keys(self, prefix: str, modified_since: datetime | None = None) -> Iterator[str]:
+        since = None if modified_since is None else modified_since.replace(microsecond=0)
         paginator = self._client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
             for item in page.get("Contents", []):
-                yield item["Key"]
+                if since is None or item["LastModified"] >= since:
+                    yield item["Key"]
 
     def put_report(self, key: str, report: Mapping[str, Any]) -> None:
         body = json.dumps(report, indent=2, ensure_ascii=False, sort_keys=False).encode("utf-8")

@@ -85,9 +85,10 @@ def memory_context(
         from relance.rendering.renderer import TemplateRenderer
 
         renderer = TemplateRenderer()
+    clock = clock or ManualClock()
     return MemoryContext(
         settings=settings,
-        clock=clock or ManualClock(),
+        clock=clock,
         calendar=BusinessCalendar(
             settings.country,
             settings.timezone,
@@ -100,7 +101,7 @@ def memory_context(
         book=MemoryBook(log),
         events=log,
         mailer=MemoryMailer(),
-        store=MemoryStore(),
+        store=MemoryStore(clock),
         bus=MemoryBus(),
         queue=MemoryQueue(),
         renderer=renderer,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from relance.domain.evidence import sha256_hex
@@ -18,11 +18,18 @@ class MemoryObject:
     content_type: str
     metadata: Mapping[str, str]
     retain_until: datetime | None = None
+    modified: datetime | None = None
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class MemoryStore:
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], datetime] = _utc_now) -> None:
+        """`clock` dates each write, as S3's LastModified does: the context's clock in a replay."""
         self.objects: dict[str, MemoryObject] = {}
+        self.clock = clock
 
     def read(self, key: str) -> bytes:
         try:
@@ -38,7 +45,7 @@ class MemoryStore:
         current = self.objects.get(key)
         if current is not None and current.retain_until is not None:
             raise EvidenceConflict(f"{key} is evidence under retention; it cannot be replaced")
-        self.objects[key] = MemoryObject(body, content_type, {})
+        self.objects[key] = MemoryObject(body, content_type, {}, modified=self.clock())
 
     def put_evidence(
         self, key: str, body: bytes, content_type: str, retain_until: datetime, metadata: Mapping[str, str]
@@ -49,7 +56,9 @@ class MemoryStore:
             if current.metadata.get("sha256") != digest:
                 raise EvidenceConflict(f"{key} already holds another document")
             return StoredObject(key=key, sha256=digest, version_id=None)
-        self.objects[key] = MemoryObject(body, content_type, {**metadata, "sha256": digest}, retain_until)
+        self.objects[key] = MemoryObject(
+            body, content_type, {**metadata, "sha256": digest}, retain_until, modified=self.clock()
+        )
         return StoredObject(key=key, sha256=digest, version_id=None)
 
     def delete(self, key: str) -> None:
@@ -59,5 +68,12 @@ class MemoryStore:
             raise EvidenceConflict(f"{key} is under Object Lock until {current.retain_until.isoformat()}")
         self.objects.pop(key, None)
 
-    def keys(self, prefix: str) -> Iterator[str]:
-        return iter(sorted(key for key in self.objects if key.startswith(prefix)))
+    def keys(self, prefix: str, modified_since: datetime | None = None) -> Iterator[str]:
+        since = None if modified_since is None else modified_since.replace(microsecond=0)
+        return iter(
+            sorted(
+                key
+                for key, item in self.objects.items()
+                if key.startswith(prefix) and (since is None or (item.modified or since) >= since)
+            )
+        )
