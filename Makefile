@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CHECKOV_VENV := $(VENV)/checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: venv tools test lint unit integration demo bench clean
+.PHONY: venv tools test lint ruff cfn-lint checkov unit integration demo bench clean
 
 # --no-compile: a module is compiled when first imported (most of moto, botocore and checkov never are), not
 # all of them at install time; that took a third of the install. The layer's own bytecode is built apart,
@@ -35,11 +35,18 @@ $(CHECKOV_STAMP): requirements-checkov.txt | $(VENV)/pyvenv.cfg
 	$(CHECKOV_VENV)/bin/python $(PIP) -r requirements-checkov.txt
 	touch $(CHECKOV_STAMP)
 
-# checkov: no network (no Prisma Cloud mappings, no downloaded checks, so no severities: every failed check
+# The three checks run side by side. checkov: no network (no Prisma Cloud mappings, no downloaded checks, so no severities: every failed check
 # fails the build); each suppression is a Metadata.checkov.skip entry with its reason in template.yaml.
 lint: tools
+	@$(MAKE) --no-print-directory -j3 ruff cfn-lint checkov
+
+ruff: venv
 	$(BIN)/ruff check .
+
+cfn-lint: venv
 	$(BIN)/cfn-lint template.yaml
+
+checkov: $(CHECKOV_STAMP)
 	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation \
 		--skip-download --compact --quiet
 
