@@ -266,3 +266,22 @@ def test_a_message_id_is_written_as_is_and_never_encoded_or_broken():
             html="h",
             message_id="<a@b>\r\nBcc: victim@evil.example",
         )
+
+
+def test_the_policy_makes_each_header_class_once_and_they_parse_as_the_standard_ones():
+    from email.headerregistry import HeaderRegistry
+
+    from relance.rendering.mime import _POLICY
+
+    ours, standard = _POLICY.header_factory, HeaderRegistry()
+
+    assert ours["Subject"] is ours["subject"]
+    for name, value in [
+        ("Subject", "=?utf-8?q?Rappel_=C3=A9chu?="),
+        ("To", '"Client, SARL" <compta@client.example>'),
+        ("Content-Type", 'text/plain; charset="utf-8"'),
+        ("Content-Disposition", 'attachment; filename="mise-en-demeure.pdf"'),
+    ]:
+        header, expected = ours(name, value), standard(name, value)
+        assert (str(header), type(header).__mro__[1:]) == (str(expected), type(expected).__mro__[1:])
+        assert header.defects == expected.defects
