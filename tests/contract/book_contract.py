@@ -322,3 +322,16 @@ class BookContract:
 
         assert ports.log.for_customer("C1") == [earlier, status_event(), later]
         assert ports.log.for_customer("C2") == []
+
+    def test_the_customer_of_an_email_is_found_by_its_message_id_whether_logged_or_saved(self, ports: Ports):
+        sent = replace(full_event("C1"), message_id="0100018f-to-c1")
+        delivered = replace(full_event("C1", suffix="delivery#0100018f-to-c1"), kind=EventKind.DELIVERY)
+        ports.log.append(sent)
+        ports.book.save(
+            [Change(None, plain_customer("C2"))],
+            [replace(full_event("C2"), message_id="0100018f-to-c2"), delivered],
+        )
+
+        assert ports.log.customers_with_message("0100018f-to-c1") == ["C1"]
+        assert ports.log.customers_with_message("0100018f-to-c2") == ["C2"]
+        assert ports.log.customers_with_message("0100018f-never-sent") == []

@@ -189,6 +189,23 @@ def test_a_reply_from_a_colleague_is_linked_by_the_email_it_answers(ctx, message
     assert (result.outcome, result.customer_id, result.linked_by) == ("recorded", "C1", "message_id")
 
 
+def test_linking_by_the_email_answered_reads_its_customer_alone_whatever_the_size_of_the_book(
+    ctx, message_id
+):
+    for n in range(2, 300):
+        seed(ctx, client(f"C{n}", email=f"compta@c{n}.example"), [bill(f"F{n}", customer_id=f"C{n}")])
+    logs_read, scans = [], []
+    for_customer, all_customers = ctx.events.for_customer, ctx.book.all_customers
+    ctx.events.for_customer = lambda customer_id: logs_read.append(customer_id) or for_customer(customer_id)
+    ctx.book.all_customers = lambda: scans.append(1) or all_customers()
+
+    result = answer(ctx, reply_email("Je vous règle le 20 mars.", in_reply_to=message_id))
+
+    assert (result.customer_id, result.linked_by) == ("C1", "message_id")
+    assert set(logs_read) == {"C1"}
+    assert scans == []
+
+
 def test_a_reply_without_threading_headers_is_linked_by_the_senders_address(ctx, message_id):
     result = answer(ctx, reply_email("Je vous règle le 20 mars.", subject="Facture F1"))
 

@@ -172,6 +172,11 @@ class EventLog(Protocol):
 
     def exists(self, customer_id: str, event_key: str) -> bool: ...
 
+    def customers_with_message(self, message_id: str) -> list[str]:
+        """The customers whose log holds an event carrying this mail service message id (the email sent, its
+        delivery, a reply to it): one read of an index, whatever the size of the book."""
+        ...
+
 
 class Mailer(Protocol):
     def send(self, message: EmailMessage, tags: Mapping[str, str] | None = None) -> str:

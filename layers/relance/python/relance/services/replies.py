@@ -233,25 +233,21 @@ def _ses_ids(mail: InboundMail) -> list[str]:
 def _link(ctx: Context, mail: InboundMail) -> _Link | str:
     """The customer the reply is from, or why none can be told.
 
-    The escalation log has no index by message id: the customers with the sender's address are searched
-    first, then every other one (the book is read whole, as for a bank statement). Replies are few.
+    By the email it answers first: the escalation log's index by SES message id names its customer in one
+    read, so a reply from a colleague's address is linked too. Else by the sender's address, when exactly
+    one customer has it (the customers are read whole: only for a reply that names no email of ours).
     """
+    for message_id in _ses_ids(mail):
+        for customer_id in ctx.events.customers_with_message(message_id):
+            sent = sent_event(ctx, customer_id, message_id)
+            customer = ctx.book.customer(customer_id) if sent is not None else None
+            if customer is not None and sent is not None:
+                return _Link(customer, "message_id", sent, message_id)
     by_address = [
         customer
         for customer in ctx.book.all_customers()
         if mail.from_address in {address.lower() for address in (customer.email, *customer.cc)}
     ]
-    ids = _ses_ids(mail)
-    if ids:
-        seen = set()
-        for customer in [*by_address, *ctx.book.all_customers()]:
-            if customer.customer_id in seen:
-                continue
-            seen.add(customer.customer_id)
-            for message_id in ids:
-                sent = sent_event(ctx, customer.customer_id, message_id)
-                if sent is not None:
-                    return _Link(customer, "message_id", sent, message_id)
     if len(by_address) == 1:
         return _Link(by_address[0], "sender", None, None)
     answered = f"; it answers {', '.join(mail.thread_ids)}, no email of ours" if mail.thread_ids else ""

@@ -23,6 +23,7 @@ UNBOUND = "unbound-call-relance.adapters.dynamo.binding.bind_tables"
 DUE_INDEX = "due-index"
 CUSTOMER_DUE_INDEX = "customer-due-index"
 NUMBER_INDEX = "invoice-number-index"
+MESSAGE_INDEX = "message-index"
 
 
 def due_shard(customer_id: str, shards: int) -> str:
@@ -191,6 +192,17 @@ class NoticeAttribute(MapAttribute):
     currency = UnicodeAttribute(null=True)
 
 
+class MessageIndex(GlobalSecondaryIndex["EventRecord"]):
+    """Sparse: the events carrying a mail service's message id (what was sent, its delivery, a reply to it);
+    a reply names the email it answers by that id."""
+
+    class Meta:
+        index_name = MESSAGE_INDEX
+        projection = KeysOnlyProjection()
+
+    message_id = UnicodeAttribute(hash_key=True)
+
+
 class EventRecord(Model):
     """The escalation log: written once, never updated, never deleted before its retention."""
 
@@ -212,6 +224,7 @@ class EventRecord(Model):
     currency = UnicodeAttribute(null=True)
     amount = DecimalAttribute(null=True)
     message_id = UnicodeAttribute(null=True)
+    message_index = MessageIndex()
     notices = ListAttribute(of=NoticeAttribute, default=list)
     actor = UnicodeAttribute(default="system")
     detail = UnicodeAttribute(null=True)

@@ -292,6 +292,11 @@ class DynamoEventLog:
             raise
         return True
 
+    def customers_with_message(self, message_id: str) -> list[str]:
+        # A global index is read eventually consistent: a reply comes minutes after the email it answers.
+        found = {record.customer_id for record in EventRecord.message_index.query(message_id)}
+        return sorted(found)
+
     def exists(self, customer_id: str, event_key: str) -> bool:
         try:
             EventRecord.get(customer_id, event_key, consistent_read=True)

@@ -22,6 +22,14 @@ class MemoryEventLog:
         events[event.event_key] = event
         return True
 
+    def customers_with_message(self, message_id: str) -> list[str]:
+        self.reads += 1
+        return sorted(
+            customer_id
+            for customer_id, events in self._events.items()
+            if any(event.message_id == message_id for event in events.values())
+        )
+
     def exists(self, customer_id: str, event_key: str) -> bool:
         self.reads += 1
         return event_key in self._events.get(customer_id, {})
