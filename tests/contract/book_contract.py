@@ -335,3 +335,14 @@ class BookContract:
         assert ports.log.customers_with_message("0100018f-to-c1") == ["C1"]
         assert ports.log.customers_with_message("0100018f-to-c2") == ["C2"]
         assert ports.log.customers_with_message("0100018f-never-sent") == []
+
+    def test_an_event_with_an_empty_message_id_is_logged_and_indexed_under_no_id(self, ports: Ports):
+        # An SES notification without a usable id must not be refused by the log (the index key cannot be "").
+        event = replace(full_event("C1", suffix="delivery#"), kind=EventKind.DELIVERY, message_id="")
+
+        assert ports.log.append(event) is True
+
+        [logged] = ports.log.for_customer("C1")
+        assert logged.event_key == event.event_key
+        assert not logged.message_id
+        assert ports.log.customers_with_message("") == []

@@ -317,7 +317,8 @@ def event_record(event: EscalationEvent) -> EventRecord:
         ],
         currency=event.currency,
         amount=event.amount,
-        message_id=event.message_id,
+        # The key of the sparse message-index: DynamoDB refuses an empty string there, so none is written.
+        message_id=event.message_id or None,
         notices=[NoticeAttribute(key=n.key, sha256=n.sha256, currency=n.currency) for n in event.notices],
         actor=event.actor,
         detail=json.dumps(event.detail, sort_keys=True) if event.detail else None,

@@ -293,6 +293,8 @@ class DynamoEventLog:
         return True
 
     def customers_with_message(self, message_id: str) -> list[str]:
+        if not message_id:
+            return []  # no event is indexed under no id (and DynamoDB refuses an empty key)
         # A global index is read eventually consistent: a reply comes minutes after the email it answers.
         found = {record.customer_id for record in EventRecord.message_index.query(message_id)}
         return sorted(found)

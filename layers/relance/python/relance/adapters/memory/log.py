@@ -24,6 +24,8 @@ class MemoryEventLog:
 
     def customers_with_message(self, message_id: str) -> list[str]:
         self.reads += 1
+        if not message_id:
+            return []  # as DynamoDB's index: no event is indexed under no id
         return sorted(
             customer_id
             for customer_id, events in self._events.items()
