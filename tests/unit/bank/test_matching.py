@@ -55,6 +55,31 @@ def test_an_invoice_number_is_found_however_it_is_written(written):
     assert _applied(match) == [("F2026-0104", Decimal("1250.00"))]
 
 
+def test_an_invoice_named_twice_in_one_remittance_is_paid_once_with_one_allocation():
+    # Found by the property test: the customer id beside a number two customers share made the same
+    # invoice chosen twice, and it got a second allocation of 0.00 under the same key.
+    book = [
+        invoice("F2026-0104", "C001", "0.00"),
+        invoice("F2026-0104", "C002", "0.01"),
+        invoice("F20260104", "C001", "0.01"),
+    ]
+
+    match = _one(credit("0.02", "VIREMENT F2026-0104 C002 F2026 0104"), book)
+
+    assert match.outcome is Outcome.APPLIED
+    assert [(a.customer_id, a.invoice_id, a.amount) for a in match.allocations] == [
+        ("C002", "F2026-0104", Decimal("0.01"))
+    ]
+    assert match.unapplied == Decimal("0.01")
+
+
+def test_a_number_written_twice_pays_its_invoice_once():
+    match = _one(credit("1250.00", "F2026-0104 / facture F 2026 0104"))
+
+    assert _applied(match) == [("F2026-0104", Decimal("1250.00"))]
+    assert match.unapplied == 0
+
+
 @pytest.mark.parametrize("written", ["F2026-01045", "F2026-01", "XF2026-0104", "F2027-0104"])
 def test_a_longer_or_different_number_is_not_the_invoice(written):
     match = _one(credit("1250.00", written))

@@ -478,8 +478,11 @@ class _Matcher(Generic[E]):
                 + ", ".join(f"{i.invoice_id} is in {i.currency}" for i in foreign),
                 invoices,
             )
+        # A remittance may name one invoice twice ("F2026-0104 … F2026 0104"): it is paid once, with one
+        # allocation (its key is the invoice's), never a second one of nothing.
+        unique = {(invoice.customer_id, invoice.invoice_id): invoice for invoice in invoices}
         open_ones = sorted(
-            (invoice for invoice in invoices if self.book.left(invoice) > 0),
+            (invoice for invoice in unique.values() if self.book.left(invoice) > 0),
             key=lambda invoice: (invoice.due_date, invoice.invoice_id),
         )
         if not open_ones:
