@@ -241,7 +241,7 @@ def _link(ctx: Context, mail: InboundMail) -> _Link | str:
         for customer_id in ctx.events.customers_with_message(message_id):
             sent = sent_event(ctx, customer_id, message_id)
             customer = ctx.book.customer(customer_id) if sent is not None else None
-            if customer is not None and sent is not None:
+            if customer is not None:
                 return _Link(customer, "message_id", sent, message_id)
     by_address = [
         customer

@@ -17,8 +17,8 @@ class MemoryObject:
     body: bytes
     content_type: str
     metadata: Mapping[str, str]
+    modified: datetime
     retain_until: datetime | None = None
-    modified: datetime | None = None
 
 
 def _utc_now() -> datetime:
@@ -45,7 +45,7 @@ class MemoryStore:
         current = self.objects.get(key)
         if current is not None and current.retain_until is not None:
             raise EvidenceConflict(f"{key} is evidence under retention; it cannot be replaced")
-        self.objects[key] = MemoryObject(body, content_type, {}, modified=self.clock())
+        self.objects[key] = MemoryObject(body, content_type, {}, self.clock())
 
     def put_evidence(
         self, key: str, body: bytes, content_type: str, retain_until: datetime, metadata: Mapping[str, str]
@@ -57,7 +57,7 @@ class MemoryStore:
                 raise EvidenceConflict(f"{key} already holds another document")
             return StoredObject(key=key, sha256=digest, version_id=None)
         self.objects[key] = MemoryObject(
-            body, content_type, {**metadata, "sha256": digest}, retain_until, modified=self.clock()
+            body, content_type, {**metadata, "sha256": digest}, self.clock(), retain_until
         )
         return StoredObject(key=key, sha256=digest, version_id=None)
 
@@ -74,6 +74,6 @@ class MemoryStore:
             sorted(
                 key
                 for key, item in self.objects.items()
-                if key.startswith(prefix) and (since is None or (item.modified or since) >= since)
+                if key.startswith(prefix) and (since is None or item.modified >= since)
             )
         )
